@@ -1,0 +1,110 @@
+"""The review filters, read from the query string so that a filtered view can be shared."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.utils import timezone
+
+from .chain import canonical_time
+from .models import AuditEvent
+from .sentences import known_actions
+
+PAGE_SIZE = 50
+_ACTION = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$")
+FILTER_FIELDS = ("user", "action", "outcome", "date_from", "date_to", "target_type", "target_id")
+
+
+def action_choices() -> list[tuple[str, Any]]:
+    actions = known_actions()
+    families = sorted({a.rsplit(".", 1)[0] + ".*" for a in actions})
+    return [
+        ("", "Any action"),
+        ("Families", [(f, f"All {f[:-2]} events") for f in families]),
+        ("Actions", [(a, a) for a in actions]),
+    ]
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.CharField(required=False, max_length=150, label="User")
+    action = forms.CharField(required=False, max_length=64, label="Action")
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any outcome"), *AuditEvent.Outcome.choices],
+        label="Outcome",
+    )
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+    target_type = forms.CharField(required=False, max_length=64, label="Target type")
+    target_id = forms.CharField(required=False, max_length=128, label="Target id")
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    before = forms.CharField(required=False, max_length=80)
+
+    def clean_action(self) -> str:
+        action = self.cleaned_data["action"].strip()
+        if action and not _ACTION.match(action):
+            raise forms.ValidationError("Pick an action from the list.")
+        return action
+
+    def clean_before(self) -> tuple[dt.datetime, int] | None:
+        raw = self.cleaned_data["before"]
+        if not raw:
+            return None
+        stamp, _, pk = raw.rpartition("_")
+        try:
+            when = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+            return when, int(pk)
+        except ValueError:
+            raise forms.ValidationError(
+                "That page link is damaged; start again from the newest events."
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def queryset_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "user": data["user"].strip(),
+            "action": data["action"],
+            "outcome": data["outcome"],
+            "since": _start_of_day(data["date_from"]) if data["date_from"] else None,
+            # "To" is inclusive for people: everything up to the end of that day.
+            "until": (
+                _start_of_day(data["date_to"] + dt.timedelta(days=1)) if data["date_to"] else None
+            ),
+            "target_type": data["target_type"].strip(),
+            "target_id": data["target_id"].strip(),
+            "text": data["q"].strip(),
+        }
+
+    def query_string(self, **extra: str) -> str:
+        """The current filters (without the page cursor) as a query string, plus `extra`."""
+        params = {
+            name: self.data.get(name, "")
+            for name in (*FILTER_FIELDS, "q")
+            if self.data.get(name, "")
+        }
+        params.update({k: v for k, v in extra.items() if v})
+        return urlencode(params)
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.data.get(name) for name in (*FILTER_FIELDS, "q"))
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    # Days are the viewer's local days (settings.TIME_ZONE), like the times shown on screen.
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def cursor_for(event: AuditEvent) -> str:
+    return f"{canonical_time(event.created_at)}_{event.pk}"

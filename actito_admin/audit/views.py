@@ -1,0 +1,133 @@
+"""Review screens: the filtered list, one event, exports and the purge history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import User
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from actito_admin.accounts.types import AppRequest
+
+from . import export
+from .forms import PAGE_SIZE, AuditFilterForm, action_choices, cursor_for
+from .models import PURGE_ACTION, AuditEvent
+from .sentences import KNOWN_TARGET_TYPES
+from .services import record_event
+
+# Keys of `data` that tie an event to other systems; shown apart on the detail page.
+RELATED_ID_KEYS = ("task_id", "interactionBusinessKey", "executionId")
+RELATED_LIMIT = 50
+
+
+def _page(request: AppRequest, form: AuditFilterForm) -> dict[str, Any]:
+    """One keyset page of the filtered events, newest first."""
+    if not form.is_valid():
+        return {"events": [], "next_cursor": None}
+    events = AuditEvent.objects.visible_to(request.user).filtered(**form.queryset_kwargs())
+    cursor = form.cleaned_data["before"]
+    if cursor is not None:
+        events = events.before(*cursor)
+    # One more than a page tells us whether an older page exists, without a COUNT(*).
+    rows = list(events.newest_first()[: PAGE_SIZE + 1])
+    older = cursor_for(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    return {"events": rows[:PAGE_SIZE], "next_cursor": older}
+
+
+@require_GET
+def event_list(request: AppRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    context = {
+        "form": form,
+        **_page(request, form),
+        "action_choices": action_choices(),
+        "target_types": KNOWN_TARGET_TYPES,
+        "usernames": User.objects.order_by("username").values_list("username", flat=True)[:500],
+        "retention_days": settings.AUDIT_RETENTION_DAYS,
+        "is_first_page": not request.GET.get("before"),
+        "filter_query": form.query_string(),
+    }
+    # Filters and "Older events" swap only the results; a history restore needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "audit/list.html#results", context)
+    return render(request, "audit/list.html", context)
+
+
+def _pretty(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@require_GET
+def event_detail(request: AppRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(AuditEvent.objects.visible_to(request.user), pk=pk)
+    data = event.data if isinstance(event.data, dict) else {}
+    related_ids = [("Request id", event.request_id)] if event.request_id else []
+    related_ids += [(key, str(data[key])) for key in RELATED_ID_KEYS if data.get(key)]
+    same_run = (
+        AuditEvent.objects.visible_to(request.user).same_run_as(event).newest_first()
+        if event.request_id or event.target_id
+        else AuditEvent.objects.none()
+    )
+    context = {
+        "event": event,
+        "data_items": [(key, _pretty(value)) for key, value in sorted(data.items())],
+        "related_ids": related_ids,
+        "same_run": same_run[:RELATED_LIMIT],
+        "related_limit": RELATED_LIMIT,
+    }
+    return render(request, "audit/detail.html", context)
+
+
+@require_GET
+@permission_required("accounts.export_audit", raise_exception=True)
+def event_export(request: AppRequest, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "jsonl"):
+        raise Http404("Unknown export format")
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            "The filters are not valid: " + "; ".join(e for el in form.errors.values() for e in el),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    # Everything up to now, and nothing written while the file streams (its own audit event
+    # included): the export is a consistent snapshot of the filtered log.
+    latest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    events = (
+        AuditEvent.objects.visible_to(request.user)
+        .filtered(**form.queryset_kwargs())
+        .filter(id__lte=latest)
+        .order_by("created_at", "id")
+    )
+    # The row count is not known until the stream ends (it may be cut short), so the event
+    # records what was asked for: the filters and the format.
+    record_event(
+        actor=request.user,
+        action="audit.exported",
+        data={"format": fmt, "filters": form.query_string(), "through_event_id": latest},
+        request=request,
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    if fmt == "csv":
+        body = export.csv_lines(export.stream(events))
+        content_type = "text/csv; charset=utf-8"
+    else:
+        body = export.jsonl_lines(export.stream(events))
+        content_type = "application/jsonl; charset=utf-8"
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.{fmt}"'
+    return response
+
+
+@require_GET
+@permission_required("accounts.export_audit", raise_exception=True)
+def purge_history(request: AppRequest) -> HttpResponse:
+    purges = AuditEvent.objects.filter(action=PURGE_ACTION).newest_first()[:200]
+    context = {"purges": purges, "retention_days": settings.AUDIT_RETENTION_DAYS}
+    return render(request, "audit/purges.html", context)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from actito_admin.accounts.types import AppRequest
+from actito_admin.audit.models import AuditEvent
+from actito_admin.imports.services import home_card_context as imports_card_context
+from actito_admin.scenarios.services import home_card_context
+
+from .health import database_health, task_queue_health
+
+
+@require_GET
+def home(request: AppRequest) -> HttpResponse:
+    events = AuditEvent.objects.visible_to(request.user).recent(10)
+    context = {"recent_events": events, **home_card_context(), **imports_card_context()}
+    return render(request, "web/home.html", context)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    database = database_health()
+    tasks = task_queue_health()
+    ok = database["ok"] and tasks["ok"]
+    body = {"status": "ok" if ok else "error", "database": database, "task_queue": tasks}
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    # No context processors: whatever broke may be what they need.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)

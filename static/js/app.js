@@ -1,0 +1,83 @@
+// Small behaviours shared by every page. No inline script anywhere: the CSP forbids it.
+(function () {
+  "use strict";
+
+  function dismissible(root) {
+    root.querySelectorAll("[data-dismiss]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var toast = button.closest(".toast");
+        if (toast) toast.remove();
+      });
+    });
+  }
+
+  // Ask before anything destructive: <button data-confirm="Delete this?">.
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-confirm]");
+    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () { dismissible(document); });
+  document.addEventListener("htmx:load", function (event) { dismissible(event.target); });
+
+  // A failed htmx request must say so instead of silently doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 422) return; // a form with errors re-renders itself
+    showToast(status === 403 ? "You are not allowed to do that." :
+      "The server could not finish that (" + status + "). Nothing was lost; try again.", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("Could not reach the server. Check your connection and try again.", "error");
+  });
+
+  function showToast(text, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast-" + (kind || "info");
+    toast.setAttribute("role", "status");
+    var span = document.createElement("span");
+    span.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss message");
+    close.textContent = "×";
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.appendChild(span);
+    toast.appendChild(close);
+    box.appendChild(toast);
+  }
+  window.actitoAdmin = { showToast: showToast };
+})();
+
+// --- imports ---
+(function () {
+  "use strict";
+
+  // A form answered with 422 re-renders itself with its errors: let htmx swap it in.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // Upload progress: <form data-upload-progress> holds a <progress class="upload-progress">.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest ? event.target.closest("[data-upload-progress]") : null;
+    if (!form || !event.detail.lengthComputable) return;
+    var bar = form.querySelector(".upload-progress");
+    var text = form.querySelector(".upload-progress-text");
+    var percent = Math.round((event.detail.loaded / event.detail.total) * 100);
+    if (bar) { bar.hidden = false; bar.value = percent; }
+    if (text) {
+      text.textContent = percent < 100 ? "Uploading… " + percent + "%" :
+        "Uploaded. Reading the file…";
+    }
+  });
+})();
