@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .models import Environment, PathStyle
+
+
+class ConnectionForm(forms.Form):
+    """The connection settings. Blank fields fall back to the ACTITO_* environment variables."""
+
+    environment = forms.ChoiceField(
+        label="ACTITO environment",
+        choices=Environment.choices,
+        required=False,
+        help_text="Where your licence lives: ACTITO shows it under “View the API key” in "
+        "“Manage API users”. Leave unset to use ACTITO_BASE_URL or the built-in sandbox.",
+    )
+    custom_base_url = forms.URLField(
+        label="Custom base URL",
+        required=False,
+        assume_scheme="https",
+        help_text="Only with “Custom URL”: the host root, e.g. https://test.actito.be "
+        "(without /v4 or /v5).",
+    )
+    entity = forms.CharField(
+        label="Entity",
+        max_length=100,
+        required=False,
+        help_text="The entity's name (not its number), e.g. “actito”. Blank: ACTITO_ENTITY.",
+    )
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Leave blank to keep the current key. It is stored encrypted and never shown "
+        "again: only its last 4 characters are.",
+    )
+    clear_api_key = forms.BooleanField(
+        label="Remove the stored API key",
+        required=False,
+        help_text="Then ACTITO_API_KEY from the environment is used, if set.",
+    )
+    calls_per_minute = forms.IntegerField(
+        label="Calls per minute",
+        min_value=1,
+        max_value=6000,
+        required=False,
+        help_text="Most ACTITO calls this console makes in any minute, from all its processes. "
+        "ACTITO allows 60–100 per licence. Blank: ACTITO_CALLS_PER_MINUTE (60).",
+    )
+    max_in_flight = forms.IntegerField(
+        label="Requests at once",
+        min_value=1,
+        max_value=50,
+        required=False,
+        help_text="ACTITO refuses a 6th simultaneous request per licence. Blank: 5.",
+    )
+    daily_imports_per_table = forms.IntegerField(
+        label="Imports per table per day",
+        min_value=1,
+        max_value=1000,
+        required=False,
+        help_text="ACTITO allows 12 bulk imports per profile table per day (UTC) unless your "
+        "licence has extension packs. Blank: 12.",
+    )
+    path_style = forms.ChoiceField(
+        label="Address style",
+        choices=PathStyle.choices,
+        initial=PathStyle.SERVICE,
+        help_text="Keep the recommended style unless ACTITO support tells you otherwise.",
+    )
+    timeout_seconds = forms.FloatField(
+        label="Timeout (seconds)",
+        min_value=1,
+        max_value=300,
+        required=False,
+        help_text="How long to wait for ACTITO on each call. Blank: ACTITO_TIMEOUT_SECONDS (30).",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        custom = data.get("environment") == Environment.CUSTOM
+        if custom and not data.get("custom_base_url"):
+            self.add_error("custom_base_url", "Enter the address of the custom environment.")
+        if data.get("custom_base_url") and not custom:
+            self.add_error("custom_base_url", "Choose “Custom URL” above to use this address.")
+        if data.get("api_key") and data.get("clear_api_key"):
+            self.add_error("clear_api_key", "Either enter a new key or remove it, not both.")
+        return data

@@ -1,0 +1,153 @@
+"""Changing the connection settings and testing the connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from actito_admin.audit.services import record_event
+
+from .connection import DEFAULT_NAME, build_client, encrypt_secret, get_connection
+from .errors import ActitoError
+from .models import Connection, ConnectionCheck, PathStyle
+
+# Plain settings copied from the form as they are; the API key is handled apart (never audited).
+PLAIN_FIELDS = (
+    "environment",
+    "custom_base_url",
+    "entity",
+    "calls_per_minute",
+    "max_in_flight",
+    "daily_imports_per_table",
+    "path_style",
+    "timeout_seconds",
+)
+
+
+def connection_initial(row: Connection | None) -> dict[str, Any]:
+    """Form values for the stored settings (blank where the environment or defaults apply)."""
+    if row is None:
+        return {"path_style": PathStyle.SERVICE}
+    return {name: getattr(row, name) for name in PLAIN_FIELDS}
+
+
+def connection_update(
+    *,
+    actor: AbstractBaseUser,
+    data: dict[str, Any],
+    request: HttpRequest | None = None,
+    name: str = DEFAULT_NAME,
+) -> list[str]:
+    """Store the form's cleaned data; audit the changed field names. Returns them."""
+    with transaction.atomic():
+        row, _ = Connection.objects.select_for_update().get_or_create(name=name)
+        changed: list[str] = []
+        values: dict[str, Any] = {}
+        for field in PLAIN_FIELDS:
+            new = data.get(field)
+            if new in (None, ""):
+                new = None if field in _NULLABLE else ""
+            if field == "path_style" and not new:
+                new = PathStyle.SERVICE
+            if getattr(row, field) != new:
+                setattr(row, field, new)
+                changed.append(field)
+                values[field] = new
+        if data.get("api_key"):
+            key = data["api_key"]
+            row.api_key_encrypted = encrypt_secret(key)
+            row.api_key_last4 = key[-4:]
+            changed.append("api_key")
+        elif data.get("clear_api_key") and row.api_key_encrypted:
+            row.api_key_encrypted = row.api_key_last4 = ""
+            changed.append("api_key")
+        if changed:
+            row.save()
+            # Field names and non-secret values only: the key itself never reaches the log.
+            record_event(
+                actor=actor,
+                action="connection.updated",
+                target=row,
+                data={"changed": changed, "values": values},
+                request=request,
+            )
+    return changed
+
+
+_NULLABLE = {"calls_per_minute", "max_in_flight", "daily_imports_per_table", "timeout_seconds"}
+
+
+def connection_check_request(
+    *, actor: AbstractBaseUser, request: HttpRequest | None = None, name: str = DEFAULT_NAME
+) -> ConnectionCheck:
+    """Queue a connection test; a worker runs it so the browser never waits on ACTITO."""
+    with transaction.atomic():
+        row, _ = Connection.objects.get_or_create(name=name)
+        check = ConnectionCheck.objects.create(connection=row, requested_by=actor)
+        record_event(actor=actor, action="connection.test_requested", target=check, request=request)
+        transaction.on_commit(
+            lambda: async_task("actito_admin.actito.tasks.connection_check_run", check.pk)
+        )
+    return check
+
+
+def connection_check_perform(
+    *, check: ConnectionCheck, transport: httpx.BaseTransport | None = None
+) -> ConnectionCheck:
+    """Fetch a token, find the entity, list its tables; store a plain-words result."""
+    steps: list[dict[str, Any]] = []
+    ok = False
+    try:
+        connection = get_connection(check.connection.name)
+        # A worker may wait a little for a governor slot; a test is not urgent.
+        with build_client(
+            connection, transport=transport, max_wait_seconds=20, max_attempts=2
+        ) as client:
+            client.fetch_token()
+            steps.append({"step": "token", "ok": True, "message": "Token received"})
+            try:
+                names = [e.name for e in client.list_entities()]
+            except ActitoError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                names = None  # the key may not be allowed to list entities; tables will tell
+            if names is not None and connection.entity not in names:
+                listed = ", ".join(names) or "none"
+                raise ActitoError(
+                    "entity not listed",
+                    status=404,
+                    user_message=f"Entity {connection.entity} not found: this key sees {listed}.",
+                )
+            if names is not None:
+                steps.append(
+                    {"step": "entity", "ok": True, "message": f"entity {connection.entity} found"}
+                )
+            tables = client.list_tables()
+            table_names = ", ".join(t.name for t in tables)
+            count = f"{len(tables)} profile table{'s' if len(tables) != 1 else ''}"
+            steps.append(
+                {
+                    "step": "tables",
+                    "ok": True,
+                    "message": f"{count}: {table_names}" if tables else count,
+                }
+            )
+            ok = True
+    except ActitoError as exc:
+        steps.append({"step": "error", "ok": False, "message": exc.user_message})
+    except Exception as exc:  # a check must always finish, whatever broke
+        steps.append(
+            {"step": "error", "ok": False, "message": f"Unexpected error: {type(exc).__name__}"}
+        )
+    check.steps = steps
+    check.summary = " · ".join(s["message"] for s in steps)
+    check.status = ConnectionCheck.Status.OK if ok else ConnectionCheck.Status.FAILED
+    check.finished_at = timezone.now()
+    check.save(update_fields=["steps", "summary", "status", "finished_at"])
+    return check

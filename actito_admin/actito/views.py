@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from actito_admin.accounts.types import AppRequest
+
+from . import services
+from .connection import DEFAULT_NAME, get_connection, get_governor
+from .errors import ActitoError
+from .forms import ConnectionForm
+from .governor import GovernorUsage
+from .models import Connection, ConnectionCheck
+
+TEMPLATE = "actito/settings.html"
+
+
+def _usage() -> dict[str, Any]:
+    """Governor usage for people. Reads our database or Redis only, never ACTITO."""
+    try:
+        governor = get_governor()
+        overall: GovernorUsage | None = governor.usage()
+        tables = [governor.usage(table=t) for t in governor.tables_today()]
+        return {"usage": overall, "table_usage": tables, "usage_error": ""}
+    except ActitoError as exc:
+        return {"usage": None, "table_usage": [], "usage_error": exc.user_message}
+    except Exception:  # the panel must never break the page
+        return {"usage": None, "table_usage": [], "usage_error": "Usage is unavailable."}
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("accounts.manage_connection", raise_exception=True)
+def connection_settings(request: AppRequest) -> HttpResponse:
+    row = Connection.objects.filter(name=DEFAULT_NAME).first()
+    status = 200
+    if request.method == "POST":
+        form = ConnectionForm(request.POST)
+        if form.is_valid():
+            changed = services.connection_update(
+                actor=request.user, data=form.cleaned_data, request=request
+            )
+            if changed:
+                messages.success(request, "Connection settings saved.")
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect("connection_settings")
+        status = 422
+    else:
+        form = ConnectionForm(initial=services.connection_initial(row))
+    context = {
+        "form": form,
+        "connection": get_connection(),
+        "key_last4": row.api_key_last4 if row else "",
+        "check": ConnectionCheck.objects.filter(connection__name=DEFAULT_NAME).first(),
+        **_usage(),
+    }
+    return render(request, TEMPLATE, context, status=status)
+
+
+@require_POST
+@permission_required("accounts.manage_connection", raise_exception=True)
+def connection_test(request: AppRequest) -> HttpResponse:
+    check = services.connection_check_request(actor=request.user, request=request)
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#check", {"check": check})
+    return redirect("connection_settings")
+
+
+@require_GET
+@permission_required("accounts.manage_connection", raise_exception=True)
+def connection_test_status(request: AppRequest, pk: int) -> HttpResponse:
+    # Polled every second while the check runs: reads our database only.
+    check = get_object_or_404(ConnectionCheck, pk=pk)
+    return render(request, f"{TEMPLATE}#check", {"check": check})
+
+
+@require_GET
+@permission_required("accounts.manage_connection", raise_exception=True)
+def connection_usage(request: AppRequest) -> HttpResponse:
+    return render(request, f"{TEMPLATE}#usage", _usage())

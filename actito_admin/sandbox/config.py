@@ -1,0 +1,68 @@
+"""Configuration of the ACTITO sandbox (the simulator described in docs spec §10)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+DEMO_API_KEY = "sandbox-demo-key"
+DEMO_ENTITY = "actito"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything an operator may tune. Defaults follow the ACTITO limits of spec §9."""
+
+    api_keys: tuple[str, ...] = (DEMO_API_KEY,)
+    token_ttl_seconds: int = 900
+    max_concurrent: int = 5
+    daily_imports_per_table: int = 12
+    max_file_bytes: int = 100 * 1024 * 1024
+    # An execution stays IN_PROGRESS for execution_seconds + rows * ms_per_1000 / 1000 / 1000;
+    # both at 0 make it terminal on the first read.
+    execution_seconds: float = 5.0
+    execution_ms_per_1000_rows: float = 500.0
+    # Spec §9: calls over the per-minute budget are slowed down, not rejected. None = off.
+    calls_per_minute_throttle: int | None = None
+    seed: int = 1234
+    # ASSUMPTION (spec §9 "optional Retry-After header, default off"): seconds to announce on 429.
+    retry_after_seconds: int | None = None
+
+    def updated(self, changes: dict[str, Any]) -> SandboxConfig:
+        """A copy with `changes` applied; raises ValueError on unknown fields or wrong types."""
+        fields = {field.name: field for field in dataclasses.fields(self)}
+        clean: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name not in fields:
+                raise ValueError(f"unknown config field {name!r}")
+            clean[name] = _coerce(name, value)
+        return dataclasses.replace(self, **clean)
+
+
+_OPTIONAL_INTS = {"calls_per_minute_throttle", "retry_after_seconds"}
+_INTS = {"token_ttl_seconds", "max_concurrent", "daily_imports_per_table", "max_file_bytes", "seed"}
+_FLOATS = {"execution_seconds", "execution_ms_per_1000_rows"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    # JSON gives us ints/floats/lists; refuse booleans so `true` never becomes 1 silently.
+    if name == "api_keys":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError("api_keys must be a list of non-empty strings")
+        return tuple(value)
+    if name in _OPTIONAL_INTS and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    if name in _FLOATS:
+        return float(value)
+    if name in _INTS | _OPTIONAL_INTS:
+        if int(value) != value:
+            raise ValueError(f"{name} must be an integer")
+        return int(value)
+    raise ValueError(f"unknown config field {name!r}")
