@@ -1,0 +1,141 @@
+"""Browser input: every field validated here, services receive clean values only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+
+from actito_admin.actito.schemas import ProfileRef
+
+from .models import TriggerRun
+from .references import (
+    MAX_LIST_REFERENCES,
+    PROFILE_ID,
+    InvalidReference,
+    ParsedList,
+    parse_reference,
+    parse_reference_list,
+)
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # 10,000 e-mail addresses fit many times over
+
+
+def attribute_choices(key_attributes: list[str]) -> list[tuple[str, str]]:
+    return [(PROFILE_ID, "profileId (ACTITO's number)"), *[(a, a) for a in key_attributes]]
+
+
+class SearchForm(forms.Form):
+    table = forms.ChoiceField(label="Profile table", required=False)
+    q = forms.CharField(label="Scenario name", required=False, max_length=200, strip=True)
+    only_triggerable = forms.BooleanField(label="Only API-triggerable", required=False)
+    only_active = forms.BooleanField(label="Only active", required=False)
+    # Present once the form was submitted: without it the two filters default to on (an
+    # unticked checkbox sends nothing, so "absent" alone cannot mean "off").
+    filtered = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any, *, tables: list[str]) -> None:
+        data = data.copy() if data else {}
+        if not data.get("filtered"):
+            data["only_triggerable"] = "on"
+            data["only_active"] = "on"
+        super().__init__(data)
+        self.fields["table"].choices = [(t, t) for t in tables]
+
+
+class ProfileRefForm(forms.Form):
+    attribute = forms.ChoiceField(label="Identify the profile by")
+    value = forms.CharField(label="Value", max_length=300)
+
+    def __init__(self, *args: Any, key_attributes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attribute"].choices = attribute_choices(key_attributes)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "attribute" in cleaned and "value" in cleaned:
+            try:
+                cleaned["ref"] = parse_reference(cleaned["attribute"], cleaned["value"])
+            except InvalidReference as exc:
+                self.add_error("value", str(exc))
+        return cleaned
+
+    @property
+    def ref(self) -> ProfileRef:
+        return self.cleaned_data["ref"]
+
+
+class TriggerForm(ProfileRefForm):
+    profile_label = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class RetryForm(forms.Form):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ListForm(forms.Form):
+    attribute = forms.ChoiceField(label="The references are")
+    text = forms.CharField(
+        label="Paste references (one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    )
+    file = forms.FileField(label="…or upload a file (one column, .csv or .txt)", required=False)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, key_attributes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attribute"].choices = attribute_choices(key_attributes)
+        self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        text = cleaned.get("text") or ""
+        if upload:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise forms.ValidationError("The file is larger than 5 MB: split it, please.")
+            raw = upload.read()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")  # Excel's usual export
+        if not text.strip():
+            raise forms.ValidationError("Paste some references or choose a file.")
+        if "attribute" in cleaned:
+            parsed = parse_reference_list(text, cleaned["attribute"])
+            if parsed.too_many:
+                raise forms.ValidationError(
+                    f"A list can hold at most {MAX_LIST_REFERENCES:,} different profiles; this "
+                    "one has more. Split it into several lists."
+                )
+            if not parsed.references:
+                raise forms.ValidationError("None of the lines is a valid reference.")
+            cleaned["parsed"] = parsed
+        return cleaned
+
+    @property
+    def parsed(self) -> ParsedList:
+        return self.cleaned_data["parsed"]
+
+
+class HistoryForm(forms.Form):
+    scenario = forms.CharField(label="Scenario", required=False, max_length=200)
+    table = forms.CharField(label="Table", required=False, max_length=200)
+    user = forms.ModelChoiceField(
+        label="Requested by", required=False, queryset=User.objects.order_by("username")
+    )
+    status = forms.ChoiceField(label="Status", required=False)
+    date_from = forms.DateField(label="From", required=False)
+    date_to = forms.DateField(label="To", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status")] + [
+            (value, label)
+            for value, label in TriggerRun.Status.choices
+            if value != TriggerRun.Status.DRAFT
+        ]

@@ -1,0 +1,295 @@
+"""Scenario search lists, trigger runs and their items.
+
+What ACTITO knows (tables, scenarios) is copied into our database by background refreshes, so
+every web and worker process sees the same lists and typing in the search box costs no call.
+A trigger run is a list of items; a single trigger is a run with one item. Each item is claimed
+(pending → sending) before it is sent, so nothing is ever sent twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count
+from django.utils import timezone
+
+from .references import display_name
+
+
+class Catalog(models.Model):
+    """The refresh state of one list copied from ACTITO: the tables, or one table's scenarios."""
+
+    class Kind(models.TextChoices):
+        TABLES = "tables", "Profile tables"
+        SCENARIOS = "scenarios", "Scenarios"
+
+    class Status(models.TextChoices):
+        IDLE = "idle", "Up to date"
+        QUEUED = "queued", "Refresh queued"
+        RUNNING = "running", "Refreshing"
+
+    # The connection it belongs to (base URL + entity fingerprint): another licence, another list.
+    scope = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    table = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IDLE)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "kind", "table"], name="catalog_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.table}".strip()
+
+    @property
+    def is_refreshing(self) -> bool:
+        return self.status != self.Status.IDLE
+
+    def is_stale(self, max_age: timedelta) -> bool:
+        return self.refreshed_at is None or timezone.now() - self.refreshed_at > max_age
+
+
+class ProfileTable(models.Model):
+    scope = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    actito_id = models.CharField(max_length=64, blank=True, default="")
+    # Unique attributes besides profileId: the ways a marketer may identify a profile.
+    key_attributes = models.JSONField(default=list, blank=True)
+    subscriptions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "name"], name="profiletable_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scenario(models.Model):
+    scope = models.CharField(max_length=64)
+    table = models.CharField(max_length=200)
+    actito_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=False)
+    is_start_event_triggered = models.BooleanField(default=False)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "table", "actito_id"], name="scenario_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return display_name(self.name)
+
+    @property
+    def can_trigger(self) -> bool:
+        return self.is_active and self.is_start_event_triggered
+
+    @property
+    def why_not_triggerable(self) -> str:
+        """Plain words for a marketer; empty when the scenario can be started by API."""
+        reasons = []
+        if not self.is_start_event_triggered:
+            reasons.append(
+                "it does not begin with a “Start” block, and only such scenarios can be "
+                "started from outside ACTITO"
+            )
+        if not self.is_active:
+            reasons.append("it is not active in ACTITO")
+        return ("Cannot be started here: " + "; and ".join(reasons) + ".") if reasons else ""
+
+
+class SearchPreference(models.Model):
+    """The profile table a user last searched, so the page opens where they left it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    table = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.user} searches {self.table}"
+
+
+class TriggerRunQuerySet(models.QuerySet["TriggerRun"]):
+    def visible(self) -> TriggerRunQuerySet:
+        # Drafts are lists being checked before confirmation: not part of the history yet.
+        return self.exclude(status=TriggerRun.Status.DRAFT)
+
+    def active(self) -> TriggerRunQuerySet:
+        return self.filter(status__in=TriggerRun.ACTIVE)
+
+
+class TriggerRun(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "One profile"
+        LIST = "list", "List of profiles"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Being checked"
+        QUEUED = "queued", "Queued"
+        WAITING = "waiting", "Waiting for ACTITO capacity"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+        CANCELLED = "cancelled", "Cancelled"
+        FINISHED = "finished", "Finished"
+
+    ACTIVE = (Status.QUEUED, Status.WAITING, Status.RUNNING)
+    FINAL = (
+        Status.SUCCEEDED,
+        Status.FAILED,
+        Status.UNKNOWN,
+        Status.CANCELLED,
+        Status.FINISHED,
+    )
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SINGLE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # One per submitted form: a double click, a refresh or the back button finds this run again.
+    idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4)
+    entity = models.CharField(max_length=200, blank=True, default="")
+    table = models.CharField(max_length=200)
+    scenario = models.ForeignKey(
+        Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    scenario_actito_id = models.CharField(max_length=64)
+    scenario_name = models.CharField(max_length=300)
+    # profileId or the unique attribute every reference of this run uses.
+    reference_kind = models.CharField(max_length=100, default="profileId")
+    # Single runs: who it is for, as confirmed ("John Smith <john@example.com>").
+    profile_label = models.CharField(max_length=300, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    total = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    invalid = models.JSONField(default=list, blank=True)  # [(line, value, why)], first 100
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Written by the worker between items; a run "running" without a recent beat lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TriggerRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        who = self.profile_label if self.kind == self.Kind.SINGLE else f"{self.total} profiles"
+        return f"«{display_name(self.scenario_name)}» for {who}"
+
+    @property
+    def scenario_label(self) -> str:
+        return display_name(self.scenario_name)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINAL
+
+    @property
+    def is_live(self) -> bool:
+        """The page keeps polling while something may still change."""
+        return self.status in self.ACTIVE
+
+    @property
+    def can_retry(self) -> bool:
+        return self.kind == self.Kind.SINGLE and self.status in (
+            self.Status.FAILED,
+            self.Status.UNKNOWN,
+        )
+
+    @property
+    def can_pause(self) -> bool:
+        return self.kind == self.Kind.LIST and self.status in self.ACTIVE
+
+    @property
+    def can_resume(self) -> bool:
+        return self.status == self.Status.PAUSED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.kind == self.Kind.LIST and self.status in (*self.ACTIVE, self.Status.PAUSED)
+
+    @property
+    def item(self) -> TriggerItem | None:
+        """The one item of a single run."""
+        return self.items.order_by("position").first()
+
+    def counts(self) -> dict[str, int]:
+        found = dict(
+            self.items.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+        )
+        counts = {status: found.get(status, 0) for status in TriggerItem.Status.values}
+        counts["done"] = sum(counts[s] for s in TriggerItem.DONE)
+        return counts
+
+    def eta_seconds(self, counts: dict[str, int], calls_per_minute: int) -> int | None:
+        """Time left: at the pace seen so far, or at the licence's pace before there is one."""
+        left = counts["pending"] + counts["sending"]
+        if not left or not self.is_live:
+            return None
+        pace = calls_per_minute / 60
+        if self.started_at and counts["done"] >= 5:
+            elapsed = (timezone.now() - self.started_at).total_seconds()
+            if elapsed > 0:
+                pace = min(pace, counts["done"] / elapsed) or pace
+        return int(left / pace) + 1 if pace > 0 else None
+
+
+class TriggerItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not sent yet"
+        SENDING = "sending", "Being sent"
+        SUCCEEDED = "succeeded", "Started"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+        CANCELLED = "cancelled", "Cancelled"
+
+    DONE = (Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN, Status.CANCELLED)
+
+    run = models.ForeignKey(TriggerRun, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    reference = models.CharField(max_length=500)  # "147471" or "emailAddress=a@b.c"
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    interaction_business_key = models.CharField(max_length=100, blank=True, default="")
+    actito_status = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    detail = models.TextField(blank=True, default="")  # ACTITO's raw answer, for the expander
+    attempts = models.PositiveIntegerField(default=0)  # refused by ACTITO as busy (429)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="triggeritem_unique")
+        ]
+        indexes = [models.Index(fields=["run", "status", "position"])]
+
+    def __str__(self) -> str:
+        return self.reference

@@ -1,0 +1,120 @@
+"""Scenario names, search terms and profile references: pure functions, no ORM, no HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from actito_admin.actito.schemas import ProfileRef
+
+# ACTITO's technical name is the display name plus a generated suffix, e.g.
+# "DocScenarioAPI60dd2012-b296-43fc-bae5-6cb6c1b2d170" (a UUID glued on, with or without "-").
+_UUID_SUFFIX = re.compile(
+    r"[-_ ]?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+PROFILE_ID = "profileId"
+MAX_LIST_REFERENCES = 10_000
+
+
+def display_name(technical_name: str) -> str:
+    """The name a marketer gave the scenario: the technical name without its generated suffix."""
+    stripped = _UUID_SUFFIX.sub("", technical_name).strip()
+    return stripped or technical_name
+
+
+def search_pattern(words: str) -> str:
+    """What to send as ACTITO's `name` filter for what the marketer typed.
+
+    Plain words search anywhere in the display name (`*word*`); a marketer who types `*` is
+    taken at their word. Empty input means every scenario.
+    """
+    text = " ".join(words.split())
+    if not text:
+        return "*"
+    if "*" in text:
+        return text
+    return f"*{text}*"
+
+
+def matches(pattern: str, name: str) -> bool:
+    """ACTITO's wildcard semantics (ASSUMPTION in the spec): `*` only, case-insensitive."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, name, flags=re.IGNORECASE | re.DOTALL) is not None
+
+
+class InvalidReference(ValueError):
+    """A reference a marketer typed that cannot identify a profile; the message says why."""
+
+
+def parse_reference(attribute: str, value: str) -> ProfileRef:
+    """Check what a marketer typed and return the client's ProfileRef (one concept, one type)."""
+    value = value.strip()
+    if not value:
+        raise InvalidReference("Enter a value to identify the profile.")
+    if attribute == PROFILE_ID:
+        if not value.isdigit():
+            raise InvalidReference(f"A profile id is a number; “{value}” is not.")
+        return ProfileRef(profile_id=str(int(value)))
+    if not _ATTRIBUTE_NAME.match(attribute):
+        raise InvalidReference(f"“{attribute}” is not an attribute name.")
+    if attribute == "emailAddress":
+        # ACTITO stores addresses as given; comparing them lower-cased avoids a miss on case.
+        value = value.lower()
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise InvalidReference(f"“{value}” is not an e-mail address.")
+    return ProfileRef(attribute=attribute, value=value)
+
+
+@dataclass
+class ParsedList:
+    """A pasted or uploaded list of references, checked before anything is triggered."""
+
+    references: list[ProfileRef] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)  # (line, value)
+    invalid: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, why)
+    too_many: bool = False
+
+    @property
+    def total_lines(self) -> int:
+        return len(self.references) + len(self.duplicates) + len(self.invalid)
+
+
+def parse_reference_list(
+    text: str, attribute: str, *, limit: int = MAX_LIST_REFERENCES
+) -> ParsedList:
+    """One reference per line, or a one-column CSV (a header naming the attribute is skipped).
+
+    Duplicates are kept once (a profile is triggered once); invalid lines are reported with the
+    reason. More than `limit` distinct references sets `too_many` and keeps the first `limit`.
+    """
+    parsed = ParsedList()
+    seen: set[ProfileRef] = set()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    for line_no, row in enumerate(reader, start=1):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells:
+            continue
+        value = cells[0]
+        if line_no == 1 and value.lower() in {attribute.lower(), "profileid", "id", "email"}:
+            continue  # a header line
+        if len(cells) > 1:
+            parsed.invalid.append((line_no, ",".join(cells), "More than one value on this line."))
+            continue
+        try:
+            ref = parse_reference(attribute, value)
+        except InvalidReference as exc:
+            parsed.invalid.append((line_no, value, str(exc)))
+            continue
+        if ref in seen:
+            parsed.duplicates.append((line_no, value))
+            continue
+        if len(parsed.references) >= limit:
+            parsed.too_many = True
+            continue
+        seen.add(ref)
+        parsed.references.append(ref)
+    return parsed

@@ -1,0 +1,667 @@
+"""Scenario lists, profile look-ups and trigger runs: every state change and ACTITO call.
+
+Browser requests only read our database, except `profile_lookup` (a short read-through call a
+form needs, through the governor and a cache). Everything else that talks to ACTITO runs in a
+django-q2 task enqueued after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from actito_admin.actito.connection import (
+    EffectiveConnection,
+    build_client,
+    get_connection,
+    get_governor,
+)
+from actito_admin.actito.errors import ActitoError, GovernorBusy
+from actito_admin.actito.schemas import Profile, ProfileRef
+from actito_admin.audit.services import record_event
+
+from .models import Catalog, ProfileTable, Scenario, SearchPreference, TriggerItem, TriggerRun
+from .references import PROFILE_ID, ParsedList, matches, search_pattern
+
+logger = logging.getLogger(__name__)
+
+LIST_MAX_AGE = timedelta(minutes=15)  # an older scenario list is refreshed when someone looks
+CATALOG_LOST_AFTER = timedelta(minutes=5)  # a refresh queued this long ago lost its task
+PROFILE_CACHE_SECONDS = 60
+CHUNK_SECONDS = 60.0  # a run task works this long, then re-enqueues itself (Q timeout is 900 s)
+CAPACITY_WAIT_SECONDS = 2.0  # longer governor waits are shown as "waiting for ACTITO capacity"
+MAX_BUSY_REFUSALS = 30  # 429s for one item before it is failed (each after the client's retries)
+INVALID_KEPT = 100
+
+TASKS = "actito_admin.scenarios.tasks"
+
+UNKNOWN_ADVICE = (
+    "ACTITO may or may not have started the scenario. Before trying again, check in ACTITO "
+    "(the profile's interactions, or the scenario's statistics) whether it started."
+)
+WORKER_LOST = "The background worker stopped while this was being sent. " + UNKNOWN_ADVICE
+
+
+# --- connection ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    connection: EffectiveConnection
+    problem: str  # plain words when ACTITO cannot be used at all, else ""
+
+    @property
+    def scope(self) -> str:
+        return self.connection.scope
+
+
+def connection_state() -> ConnectionState:
+    connection = get_connection()
+    problem = ""
+    if not connection.is_configured:
+        missing = ", ".join(connection.missing)
+        problem = (
+            f"The ACTITO connection is not set up yet (missing: {missing}). An administrator "
+            "can complete it on the Settings page."
+        )
+    elif connection.problems:
+        problem = " ".join(connection.problems)
+    return ConnectionState(connection=connection, problem=problem)
+
+
+# --- lists copied from ACTITO --------------------------------------------------------------------
+
+
+def catalog_request(*, scope: str, kind: str, table: str = "", force: bool = False) -> Catalog:
+    """Make sure a refresh of the list is queued when it is missing, stale or `force`d."""
+    catalog, _ = Catalog.objects.get_or_create(scope=scope, kind=kind, table=table)
+    now = timezone.now()
+    wanted = force or catalog.is_stale(LIST_MAX_AGE)
+    lost = catalog.is_refreshing and (
+        catalog.requested_at is None or now - catalog.requested_at > CATALOG_LOST_AFTER
+    )
+    if (wanted and not catalog.is_refreshing) or lost:
+        # Conditional, so two people opening the page at once queue one refresh.
+        claimed = Catalog.objects.filter(pk=catalog.pk, status=catalog.status).update(
+            status=Catalog.Status.QUEUED, requested_at=now
+        )
+        if claimed:
+            transaction.on_commit(lambda: async_task(f"{TASKS}.catalog_refresh_run", catalog.pk))
+        catalog.refresh_from_db()
+    return catalog
+
+
+def catalog_refresh_perform(*, catalog: Catalog) -> None:
+    """Copy ACTITO's tables, or one table's scenarios, into our database (one governed call)."""
+    started = timezone.now()
+    try:
+        connection = get_connection()
+        with build_client(connection, max_wait_seconds=30) as client:
+            if catalog.kind == Catalog.Kind.TABLES:
+                _store_tables(scope=catalog.scope, tables=client.list_tables())
+            else:
+                scenarios = client.search_scenarios(table=catalog.table)
+                _store_scenarios(
+                    scope=catalog.scope, table=catalog.table, scenarios=scenarios, at=started
+                )
+    except ActitoError as exc:
+        Catalog.objects.filter(pk=catalog.pk).update(
+            status=Catalog.Status.IDLE, error=exc.user_message, error_at=timezone.now()
+        )
+        return
+    Catalog.objects.filter(pk=catalog.pk).update(
+        status=Catalog.Status.IDLE, refreshed_at=timezone.now(), error="", error_at=None
+    )
+
+
+def _store_tables(*, scope: str, tables: list[Any]) -> None:
+    names = []
+    for table in tables:
+        names.append(table.name)
+        ProfileTable.objects.update_or_create(
+            scope=scope,
+            name=table.name,
+            defaults={
+                "actito_id": table.id,
+                "key_attributes": [a.name for a in table.key_attributes if a.name != PROFILE_ID],
+                "subscriptions": [s.name for s in table.subscriptions],
+            },
+        )
+    ProfileTable.objects.filter(scope=scope).exclude(name__in=names).delete()
+
+
+def _store_scenarios(*, scope: str, table: str, scenarios: list[Any], at: Any) -> None:
+    with transaction.atomic():
+        for scenario in scenarios:
+            Scenario.objects.update_or_create(
+                scope=scope,
+                table=table,
+                actito_id=scenario.id,
+                defaults={
+                    "name": scenario.name,
+                    "is_active": scenario.is_active,
+                    "is_start_event_triggered": scenario.is_start_event_triggered,
+                    "seen_at": at,
+                },
+            )
+        # Gone from ACTITO: gone from the search (runs keep their copied name).
+        Scenario.objects.filter(scope=scope, table=table, seen_at__lt=at).delete()
+
+
+def scenario_search(
+    *, scope: str, table: str, words: str, only_triggerable: bool = True, only_active: bool = True
+) -> list[Scenario]:
+    """ACTITO's name filter semantics, applied to our copy: no call per keystroke."""
+    pattern = search_pattern(words)
+    found = Scenario.objects.filter(scope=scope, table=table)
+    if only_triggerable:
+        found = found.filter(is_start_event_triggered=True)
+    if only_active:
+        found = found.filter(is_active=True)
+    return [s for s in found if matches(pattern, s.label)]
+
+
+def search_table_remember(*, user: AbstractBaseUser, table: str) -> None:
+    SearchPreference.objects.update_or_create(user=user, defaults={"table": table})
+
+
+def search_table_of(user: AbstractBaseUser) -> str:
+    preference = SearchPreference.objects.filter(user=user).first()
+    return preference.table if preference else ""
+
+
+# --- profile look-up ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfilePreview:
+    ref: ProfileRef
+    profile: Profile
+    key_values: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        first = self.profile.attributes.get("firstName") or ""
+        last = self.profile.attributes.get("lastName") or ""
+        return f"{first} {last}".strip()
+
+    @property
+    def email(self) -> str:
+        return self.profile.attributes.get("emailAddress") or ""
+
+    @property
+    def label(self) -> str:
+        """How the confirmation and the history name this person."""
+        if self.name and self.email:
+            return f"{self.name} <{self.email}>"
+        return self.name or self.email or f"profile {self.profile.profile_id or self.ref}"
+
+    @property
+    def subscriptions(self) -> list[tuple[str, bool]]:
+        return sorted(self.profile.subscriptions.items())
+
+
+def profile_lookup(*, scope: str, table: ProfileTable, ref: ProfileRef) -> ProfilePreview:
+    """Who a reference is. Raises ActitoError (status 404 when there is no such profile)."""
+    key = f"scenarios:profile:{scope}:{table.name}:{ref}"
+    data = cache.get(key)
+    if data is None:
+        # A form waits on this: a short governor wait and no retries.
+        with build_client(max_wait_seconds=5, max_attempts=1) as client:
+            profile = client.get_profile(table=table.name, ref=ref)
+        cache.set(key, profile.raw, PROFILE_CACHE_SECONDS)
+    else:
+        profile = Profile.from_json(data)
+    keys = [PROFILE_ID, *table.key_attributes]
+    key_values = [(name, profile.attributes.get(name) or "—") for name in keys]
+    return ProfilePreview(ref=ref, profile=profile, key_values=key_values)
+
+
+# --- trigger runs ---------------------------------------------------------------------------------
+
+
+def _audit_data(run: TriggerRun, **extra: Any) -> dict[str, Any]:
+    single = run.kind == run.Kind.SINGLE
+    data = {
+        "run_id": run.pk,
+        "scenario_id": run.scenario_actito_id,
+        "scenario_name": run.scenario_label,
+        "table": run.table,
+        "profile_label": run.profile_label if single else f"a list of {run.total} profiles",
+    }
+    if single:
+        item = run.item
+        data["profile_ref"] = item.reference if item else ""
+    return data | extra
+
+
+def _enqueue(run: TriggerRun) -> None:
+    transaction.on_commit(lambda: async_task(f"{TASKS}.trigger_run_task", run.pk))
+
+
+def trigger_run_request(
+    *,
+    actor: AbstractBaseUser,
+    scenario: Scenario,
+    ref: ProfileRef,
+    profile_label: str,
+    idempotency_key: uuid.UUID,
+    request: HttpRequest | None = None,
+    retry_of: TriggerRun | None = None,
+) -> TriggerRun:
+    """Queue one trigger. The same idempotency key always gives back the same run."""
+    existing = TriggerRun.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            run = TriggerRun.objects.create(
+                kind=TriggerRun.Kind.SINGLE,
+                status=TriggerRun.Status.QUEUED,
+                idempotency_key=idempotency_key,
+                entity=get_connection().entity,
+                table=scenario.table,
+                scenario=scenario,
+                scenario_actito_id=scenario.actito_id,
+                scenario_name=scenario.name,
+                reference_kind=ref.attribute or PROFILE_ID,
+                profile_label=profile_label[:300] or str(ref),
+                requested_by=actor,
+                retry_of=retry_of,
+                total=1,
+                queued_at=timezone.now(),
+            )
+            TriggerItem.objects.create(run=run, position=1, reference=str(ref))
+            action = "scenario.trigger.retried" if retry_of else "scenario.trigger.requested"
+            extra = {"retry_of": retry_of.pk} if retry_of else {}
+            record_event(
+                actor=actor,
+                action=action,
+                target=run,
+                data=_audit_data(run, **extra),
+                outcome="pending",
+                request=request,
+            )
+            _enqueue(run)
+    except IntegrityError:
+        # Two submissions of the same form raced past the first check: the other one won.
+        return TriggerRun.objects.get(idempotency_key=idempotency_key)
+    return run
+
+
+def trigger_run_retry(
+    *,
+    actor: AbstractBaseUser,
+    run: TriggerRun,
+    idempotency_key: uuid.UUID,
+    request: HttpRequest | None = None,
+) -> TriggerRun:
+    """A new run for the same profile, after a person confirmed (never automatic)."""
+    if not run.can_retry:
+        raise ValueError("Only a failed run or one whose outcome is unknown can be tried again.")
+    scenario = run.scenario
+    if scenario is None:
+        raise ValueError("This scenario no longer exists in ACTITO.")
+    item = run.item
+    return trigger_run_request(
+        actor=actor,
+        scenario=scenario,
+        ref=ProfileRef.parse(item.reference if item else ""),
+        profile_label=run.profile_label,
+        idempotency_key=idempotency_key,
+        request=request,
+        retry_of=run,
+    )
+
+
+def trigger_list_prepare(
+    *,
+    actor: AbstractBaseUser,
+    scenario: Scenario,
+    reference_kind: str,
+    parsed: ParsedList,
+    idempotency_key: uuid.UUID,
+) -> TriggerRun:
+    """Store a checked list as a draft run; nothing is sent until `trigger_list_confirm`."""
+    existing = TriggerRun.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            run = TriggerRun.objects.create(
+                kind=TriggerRun.Kind.LIST,
+                status=TriggerRun.Status.DRAFT,
+                idempotency_key=idempotency_key,
+                entity=get_connection().entity,
+                table=scenario.table,
+                scenario=scenario,
+                scenario_actito_id=scenario.actito_id,
+                scenario_name=scenario.name,
+                reference_kind=reference_kind,
+                requested_by=actor,
+                total=len(parsed.references),
+                duplicates=len(parsed.duplicates),
+                invalid=[list(row) for row in parsed.invalid[:INVALID_KEPT]],
+            )
+            TriggerItem.objects.bulk_create(
+                (
+                    TriggerItem(run=run, position=n, reference=str(ref))
+                    for n, ref in enumerate(parsed.references, start=1)
+                ),
+                batch_size=1000,
+            )
+    except IntegrityError:
+        return TriggerRun.objects.get(idempotency_key=idempotency_key)
+    return run
+
+
+def trigger_list_confirm(
+    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+) -> TriggerRun:
+    """Draft → queued, once: confirming twice (double click, back button) queues one run."""
+    with transaction.atomic():
+        claimed = TriggerRun.objects.filter(pk=run.pk, status=TriggerRun.Status.DRAFT).update(
+            status=TriggerRun.Status.QUEUED, queued_at=timezone.now()
+        )
+        run.refresh_from_db()
+        if claimed:
+            record_event(
+                actor=actor,
+                action="scenario.trigger.requested",
+                target=run,
+                data=_audit_data(run, count=run.total),
+                outcome="pending",
+                request=request,
+            )
+            _enqueue(run)
+    return run
+
+
+def trigger_run_pause(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
+    # The worker sees the new status before its next item and stops without re-enqueueing.
+    TriggerRun.objects.filter(pk=run.pk, status__in=TriggerRun.ACTIVE).update(
+        status=TriggerRun.Status.PAUSED
+    )
+    run.refresh_from_db()
+    return run
+
+
+def trigger_run_resume(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
+    with transaction.atomic():
+        if TriggerRun.objects.filter(pk=run.pk, status=TriggerRun.Status.PAUSED).update(
+            status=TriggerRun.Status.QUEUED
+        ):
+            _enqueue(run)
+    run.refresh_from_db()
+    return run
+
+
+def trigger_run_cancel(
+    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+) -> TriggerRun:
+    """Stop a list: items not sent yet are cancelled; an item being sent finishes normally."""
+    with transaction.atomic():
+        claimed = TriggerRun.objects.filter(
+            pk=run.pk, status__in=(*TriggerRun.ACTIVE, TriggerRun.Status.PAUSED)
+        ).update(status=TriggerRun.Status.CANCELLED, finished_at=timezone.now())
+        if not claimed:
+            run.refresh_from_db()
+            return run
+        cancelled = run.items.filter(status=TriggerItem.Status.PENDING).update(
+            status=TriggerItem.Status.CANCELLED,
+            message="Cancelled before it was sent.",
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+        record_event(
+            actor=actor,
+            action="scenario.trigger.cancelled",
+            target=run,
+            data=_audit_data(run, not_sent=cancelled),
+            request=request,
+        )
+    return run
+
+
+# --- the worker side ------------------------------------------------------------------------------
+
+
+def trigger_run_claim(*, run_id: int) -> bool:
+    """queued → running, for exactly one task (a redelivered task finds nothing to claim)."""
+    now = timezone.now()
+    claimed = TriggerRun.objects.filter(pk=run_id, status=TriggerRun.Status.QUEUED).update(
+        status=TriggerRun.Status.RUNNING, heartbeat_at=now
+    )
+    if claimed:
+        TriggerRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
+    return claimed == 1
+
+
+def stale_after_seconds(connection: EffectiveConnection | None = None) -> float:
+    """How long a worker may stay silent: a call's longest wait (3 tries) plus a margin."""
+    connection = connection or get_connection()
+    return connection.timeout_seconds * 3 + 60
+
+
+def trigger_runs_recover(*, stale_after: float | None = None, run_id: int | None = None) -> int:
+    """Runs whose worker died: items caught mid-send become "outcome unknown", never re-sent;
+    the rest is queued again. Also re-queues runs whose task was lost before it started."""
+    stale_after = stale_after_seconds() if stale_after is None else stale_after
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    working = (TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)
+    runs = TriggerRun.objects.filter(
+        Q(status__in=working, heartbeat_at__lt=cutoff)
+        | Q(status=TriggerRun.Status.QUEUED, queued_at__lt=cutoff)
+    )
+    if run_id is not None:
+        runs = runs.filter(pk=run_id)
+    recovered = 0
+    for run in runs:
+        with transaction.atomic():
+            # Conditional on what we read, so a worker that is alive after all keeps its run.
+            if not TriggerRun.objects.filter(
+                pk=run.pk, status=run.status, heartbeat_at=run.heartbeat_at
+            ).update(status=TriggerRun.Status.QUEUED, queued_at=timezone.now()):
+                continue
+            lost = run.items.filter(status=TriggerItem.Status.SENDING).update(
+                status=TriggerItem.Status.UNKNOWN, message=WORKER_LOST, finished_at=timezone.now()
+            )
+            if lost:
+                logger.warning("trigger run %s: %s item(s) caught mid-send", run.pk, lost)
+            _enqueue(run)
+            recovered += 1
+    return recovered
+
+
+def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -> None:
+    """Send the pending items of a claimed run, one at a time, through the governor.
+
+    Stops when a person pauses or cancels (checked before every item), when the list is done,
+    or after `budget_seconds` (then re-enqueues itself, so no task outlives the Q timeout).
+    """
+    run = TriggerRun.objects.get(pk=run_id)
+    deadline = time.monotonic() + budget_seconds
+    try:
+        client = build_client(max_wait_seconds=CAPACITY_WAIT_SECONDS, max_attempts=3)
+    except ActitoError as exc:  # not configured: nothing can be sent
+        _fail_pending(run, exc)
+        _finish(run)
+        return
+    with client:
+        while True:
+            if not _beat(run):
+                return  # paused or cancelled by a person
+            item = run.items.filter(status=TriggerItem.Status.PENDING).first()
+            if item is None:
+                _finish(run)
+                return
+            if time.monotonic() > deadline:
+                with transaction.atomic():
+                    if TriggerRun.objects.filter(
+                        pk=run.pk, status__in=(TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)
+                    ).update(status=TriggerRun.Status.QUEUED, queued_at=timezone.now()):
+                        _enqueue(run)
+                return
+            # Claimed before sending: once "sending", nobody will ever send this item again.
+            if not TriggerItem.objects.filter(pk=item.pk, status=TriggerItem.Status.PENDING).update(
+                status=TriggerItem.Status.SENDING, sent_at=timezone.now()
+            ):
+                continue
+            wait = _send_one(client, run, item)
+            if wait:
+                _set_run_status(run, TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)
+                time.sleep(max(0.05, min(wait, 5.0, deadline - time.monotonic())))
+            else:
+                _set_run_status(run, TriggerRun.Status.WAITING, TriggerRun.Status.RUNNING)
+                if run.kind == TriggerRun.Kind.SINGLE:
+                    _finish(run)
+                    return
+
+
+def _beat(run: TriggerRun) -> bool:
+    return (
+        TriggerRun.objects.filter(
+            pk=run.pk, status__in=(TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)
+        ).update(heartbeat_at=timezone.now())
+        == 1
+    )
+
+
+def _set_run_status(run: TriggerRun, old: str, new: str) -> None:
+    TriggerRun.objects.filter(pk=run.pk, status=old).update(status=new)
+
+
+def _item_done(item: TriggerItem, status: str, **fields: Any) -> None:
+    # Conditional: a recovery that already called this item "unknown" keeps its word.
+    TriggerItem.objects.filter(pk=item.pk, status=TriggerItem.Status.SENDING).update(
+        status=status, finished_at=timezone.now(), **fields
+    )
+
+
+def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
+    """Send one claimed item; returns seconds to wait when ACTITO had no capacity (not sent)."""
+    try:
+        result = client.trigger_scenario(
+            table=run.table,
+            scenario=run.scenario_actito_id,
+            profile=ProfileRef.parse(item.reference),
+        )
+    except GovernorBusy as exc:
+        # Our own limits: nothing left this process, so the item simply goes back in line.
+        TriggerItem.objects.filter(pk=item.pk, status=TriggerItem.Status.SENDING).update(
+            status=TriggerItem.Status.PENDING, sent_at=None
+        )
+        return max(exc.retry_after or 0.5, 0.2)
+    except ActitoError as exc:
+        if exc.status == 429 and exc.outcome_known and item.attempts < MAX_BUSY_REFUSALS:
+            # ACTITO refused (too busy), so it did not act: safe to send again later.
+            TriggerItem.objects.filter(pk=item.pk, status=TriggerItem.Status.SENDING).update(
+                status=TriggerItem.Status.PENDING, sent_at=None, attempts=item.attempts + 1
+            )
+            return exc.retry_after or 2.0
+        status = TriggerItem.Status.FAILED if exc.outcome_known else TriggerItem.Status.UNKNOWN
+        message = exc.user_message if exc.outcome_known else f"{exc.user_message} {UNKNOWN_ADVICE}"
+        _item_done(
+            item,
+            status,
+            actito_status=exc.status,
+            message=message,
+            detail=exc.response_text or exc.message,
+        )
+        return 0.0
+    except Exception as exc:  # a bug or a broken database after sending: we cannot know
+        logger.exception("trigger run %s item %s", run.pk, item.pk)
+        _item_done(
+            item,
+            TriggerItem.Status.UNKNOWN,
+            message=f"Something went wrong in the console while sending. {UNKNOWN_ADVICE}",
+            detail=repr(exc)[:2000],
+        )
+        return 0.0
+    _item_done(
+        item,
+        TriggerItem.Status.SUCCEEDED,
+        interaction_business_key=result.interaction_business_key or "",
+        actito_status=200,
+        message="",
+    )
+    return 0.0
+
+
+def _fail_pending(run: TriggerRun, exc: ActitoError) -> None:
+    run.items.filter(status=TriggerItem.Status.PENDING).update(
+        status=TriggerItem.Status.FAILED, message=exc.user_message, finished_at=timezone.now()
+    )
+
+
+def _finish(run: TriggerRun) -> None:
+    """The final status and the "performed" audit event, once."""
+    counts = run.counts()
+    if counts["pending"] or counts["sending"]:
+        return
+    if run.kind == TriggerRun.Kind.SINGLE:
+        item = run.items.first()
+        final = item.status if item else TriggerRun.Status.FAILED
+    else:
+        final = TriggerRun.Status.FINISHED
+    with transaction.atomic():
+        if not TriggerRun.objects.filter(
+            pk=run.pk, status__in=(TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)
+        ).update(status=final, finished_at=timezone.now()):
+            return
+        run.refresh_from_db()
+        if run.kind == TriggerRun.Kind.SINGLE:
+            item = run.items.first()
+            outcome = {"succeeded": "success", "failed": "failure"}.get(final, "unknown")
+            data = _audit_data(
+                run,
+                interaction_business_key=item.interaction_business_key,
+                actito_status=item.actito_status,
+                error=item.message,
+            )
+        else:
+            if counts["unknown"]:
+                outcome = "unknown"
+            elif counts["failed"]:
+                outcome = "failure"
+            else:
+                outcome = "success"
+            data = _audit_data(
+                run,
+                succeeded=counts["succeeded"],
+                failed=counts["failed"],
+                unknown=counts["unknown"],
+                cancelled=counts["cancelled"],
+            )
+        record_event(
+            actor=run.requested_by,
+            action="scenario.trigger.performed",
+            target=run,
+            data=data,
+            outcome=outcome,
+        )
+
+
+# --- the home page --------------------------------------------------------------------------------
+
+
+def home_card_context() -> dict[str, Any]:
+    """Recent runs and the governor's current usage (our database or Redis only)."""
+    try:
+        usage = get_governor().usage().summary()
+    except Exception:  # a card must never break the home page
+        usage = ""
+    runs = list(TriggerRun.objects.visible().select_related("requested_by")[:5])
+    return {"scenario_runs": runs, "governor_usage": usage}
