@@ -1,0 +1,258 @@
+"""Browser input for imports: upload, file format, table, mapping, submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import validate_email
+
+from .csvfile import ENCODING_LABELS, human_size
+from .mapping import IMPORT_MODES, ImportTable
+from .services import MAX_COMPRESSED_BYTES, OPTION_FIELDS, job_mapping_from
+from .validation import check_mapping
+
+SKIP = ""  # "don't import this column"
+
+MODE_HELP: dict[str, tuple[str, str]] = {
+    "CREATE_OR_UPDATE": (
+        "Add new profiles and update existing ones",
+        "Rows whose key matches a profile update it; the others create a new profile. "
+        "Needs a key column.",
+    ),
+    "CREATE_ONLY": (
+        "Only add new profiles",
+        "Rows for profiles that already exist are refused and listed in the error file.",
+    ),
+    "UPDATE_ONLY": (
+        "Only update existing profiles",
+        "Rows that match no profile are refused; nobody new is added. Needs a key column.",
+    ),
+    "DELETE": (
+        "Delete the profiles in the file",
+        "Every profile whose key is in the file is removed from the table, with its "
+        "subscriptions. This cannot be undone. Needs a key column.",
+    ),
+}
+
+OPTION_LABELS = {
+    "ignore_empty_values": "Keep the current value when the cell is empty",
+    "ignore_invalid_values": "Skip invalid values instead of refusing the row",
+    "ignore_values_when_already_known": "Do not overwrite a value the profile already has",
+    "merge_values_when_multivalued": "Add to the existing values (multi-valued fields)",
+}
+
+ENCODING_CHOICES = [
+    ("utf-8", "UTF-8"),
+    ("cp1252", "Windows-1252 (Excel on Windows)"),
+    ("latin-1", "ISO-8859-1 (Latin-1)"),
+    ("utf-16", "UTF-16"),
+]
+SEPARATOR_CHOICES = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
+QUOTE_CHOICES = [('"', 'Double quote "'), ("'", "Single quote '")]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            "A .csv or .txt file, a .csv.gz, or a .zip holding exactly one CSV. Large files are "
+            "fine: what ACTITO receives is compressed again and must stay under "
+            f"{human_size(MAX_COMPRESSED_BYTES)} (about 1 GB of plain CSV)."
+        ),
+    )
+
+
+class FormatForm(forms.Form):
+    encoding = forms.ChoiceField(label="Encoding", choices=ENCODING_CHOICES)
+    separator = forms.ChoiceField(label="Separator", choices=SEPARATOR_CHOICES)
+    quotechar = forms.ChoiceField(label="Quote character", choices=QUOTE_CHOICES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A detected encoding outside the short list (e.g. "UTF-8 with BOM") stays selectable.
+        current = (self.initial or {}).get("encoding") or (self.data or {}).get("encoding")
+        field = self.fields["encoding"]
+        if current in ENCODING_LABELS and current not in dict(field.choices):
+            label = ENCODING_LABELS.get(current, current)
+            field.choices = [(current, label), *field.choices]
+
+
+class TableForm(forms.Form):
+    table = forms.ChoiceField(label="Profile table")
+
+    def __init__(self, *args: Any, tables: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["table"].choices = [("", "Choose a table…")] + [
+            (str(t.get("id")), str(t.get("name"))) for t in tables
+        ]
+
+
+def target_choices(table: ImportTable) -> list[tuple[str, Any]]:
+    attributes, subscriptions, segmentations = [], [], []
+    for target in table.targets():
+        if target.attribute is not None:
+            a = target.attribute
+            marks = [m for m, on in (("key", a.unique), ("mandatory", a.mandatory)) if on]
+            label = target.name + (f" ({', '.join(marks)})" if marks else "")
+            if a.label and a.label != a.name:
+                label += f" — {a.label}"
+            attributes.append((target.name, label))
+        elif target.kind == "subscription":
+            subscriptions.append((target.name, f"Subscription {target.label}"))
+        else:
+            segmentations.append((target.name, f"Segmentation {target.label}"))
+    return [
+        (SKIP, "Don't import"),
+        ("Fields", attributes),
+        ("Subscriptions", subscriptions),
+        ("Segmentations", segmentations),
+    ]
+
+
+class MappingForm(forms.Form):
+    """One target and four options per CSV column, plus the mode and report recipients."""
+
+    mode = forms.ChoiceField(
+        label="What should the import do?",
+        choices=[(m, MODE_HELP[m][0]) for m in IMPORT_MODES],
+        widget=forms.RadioSelect,
+    )
+    report_recipients = forms.CharField(
+        label="Send ACTITO's report to",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="E-mail addresses, one per line or separated by commas. Optional.",
+    )
+    leave_out_invalid = forms.BooleanField(
+        label="Leave rows with errors out of the upload",
+        required=False,
+        help_text="Unticked, they are sent anyway and ACTITO lists them in its error file.",
+    )
+    save_template = forms.BooleanField(
+        label="Remember this mapping for files with the same columns",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, headers: list[str], table: ImportTable, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        self.table = table
+        choices = target_choices(table)
+        for i, header in enumerate(headers):
+            self.fields[f"col{i}_target"] = forms.ChoiceField(
+                label=f"Column “{header}” goes to", choices=choices, required=False
+            )
+            for option in OPTION_FIELDS:
+                self.fields[f"col{i}_{option}"] = forms.BooleanField(
+                    label=OPTION_LABELS[option], required=False
+                )
+
+    def columns(self) -> list[dict[str, Any]]:
+        """Per column: header, its target field and its option fields (for the template)."""
+        return [
+            {
+                "index": i,
+                "header": header,
+                "target": self[f"col{i}_target"],
+                "options": [self[f"col{i}_{option}"] for option in OPTION_FIELDS],
+            }
+            for i, header in enumerate(self.headers)
+        ]
+
+    def clean_report_recipients(self) -> list[str]:
+        raw = self.cleaned_data.get("report_recipients") or ""
+        addresses = [a.strip() for a in raw.replace(",", "\n").splitlines() if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"“{address}” is not an e-mail address.") from exc
+        return addresses
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        mapping = []
+        for i, header in enumerate(self.headers):
+            target = data.get(f"col{i}_target")
+            if target:
+                mapping.append(
+                    {
+                        "header": header,
+                        "target": target,
+                        **{o: bool(data.get(f"col{i}_{o}")) for o in OPTION_FIELDS},
+                    }
+                )
+        data["mapping"] = mapping
+        mode = data.get("mode")
+        if mode:
+            problems = check_mapping(self.headers, job_mapping_from(mapping), self.table, mode)
+            for problem in problems:
+                if problem.blocking:
+                    self.add_error(None, problem.message)
+            data["warnings"] = [p.message for p in problems if not p.blocking]
+        return data
+
+    @staticmethod
+    def initial_for(job: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "mode": job.mode,
+            "report_recipients": "\n".join(job.report_recipients),
+            "leave_out_invalid": job.leave_out_invalid,
+            "save_template": True,
+        }
+        by_header = {m["header"]: m for m in job.mapping}
+        for i, header in enumerate(job.headers):
+            m = by_header.get(header)
+            initial[f"col{i}_target"] = m["target"] if m else SKIP
+            for option in OPTION_FIELDS:
+                initial[f"col{i}_{option}"] = bool(m and m.get(option))
+        return initial
+
+
+class SubmitForm(forms.Form):
+    confirm_table = forms.CharField(
+        label="Type the table's name to confirm",
+        required=False,
+        max_length=200,
+    )
+
+    def __init__(self, *args: Any, job: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.job = job
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # DELETE removes profiles for good: the marketer types the table's name, as GitHub does.
+        if (
+            self.job.mode == "DELETE"
+            and data.get("confirm_table", "").strip() != self.job.table_name
+        ):
+            self.add_error(
+                "confirm_table",
+                f"This import deletes profiles. Type {self.job.table_name} exactly to confirm.",
+            )
+        return data
+
+
+class JobFilterForm(forms.Form):
+    table = forms.ChoiceField(label="Table", required=False)
+    user = forms.ChoiceField(label="Uploaded by", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .models import ImportJob
+
+        self.fields["table"].choices = [("", "All tables"), *((t, t) for t in tables)]
+        self.fields["user"].choices = [
+            ("", "Anyone"),
+            *((str(u.pk), u.get_username()) for u in users),
+        ]
+        self.fields["status"].choices = [("", "Any status"), *ImportJob.Status.choices]

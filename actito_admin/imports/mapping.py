@@ -1,0 +1,397 @@
+"""What an import writes to, and which CSV column goes where.
+
+`ImportTable` describes a profile table the way the import needs it (callers convert ACTITO's
+table structure with `ImportTable.from_structure`). `match_headers` proposes a target for each CSV
+header: exact name, then the same name ignoring case/accents/punctuation, then English, French and
+Dutch synonyms, then a fuzzy comparison (difflib). Each target is proposed for one header at most.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ImportMode = Literal["CREATE_OR_UPDATE", "CREATE_ONLY", "UPDATE_ONLY", "DELETE"]
+IMPORT_MODES: tuple[ImportMode, ...] = ("CREATE_OR_UPDATE", "CREATE_ONLY", "UPDATE_ONLY", "DELETE")
+TargetKind = Literal["attribute", "subscription", "segmentation"]
+
+SUBSCRIPTION_PREFIX = "subscriptions#"
+SEGMENTATION_PREFIX = "S_"
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One profile-table attribute, as an import needs it (spec §4.2).
+
+    `predefined_type` is ACTITO's `type` (EMAIL_ADDRESS, FIRSTNAME, LASTNAME, BIRTHDATE, SEX,
+    MOTHER_LANGUAGE, …) or "CUSTOM"; `value_type` is ACTITO's `valueType` (STRING, INTEGER,
+    TIMESTAMP, …) and may be empty for predefined attributes.
+    """
+
+    name: str
+    value_type: str = "STRING"
+    predefined_type: str = "CUSTOM"
+    unique: bool = False
+    mandatory: bool = False
+    max_length: int | None = None
+    multi_valued: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    name: str
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something a column can be mapped to; `name` is the `attributeName` ACTITO expects."""
+
+    name: str
+    kind: TargetKind
+    label: str
+    attribute: Attribute | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportTable:
+    """A profile table: its v5 `id` (ETL destination, §7.3), attributes, subscriptions and
+    segmentations."""
+
+    id: str
+    name: str
+    attributes: tuple[Attribute, ...]
+    subscriptions: tuple[str, ...] = ()
+    segmentations: tuple[Segmentation, ...] = ()
+
+    def targets(self) -> list[Target]:
+        found = [
+            Target(a.name, "attribute", a.label or a.name, attribute=a) for a in self.attributes
+        ]
+        found += [Target(SUBSCRIPTION_PREFIX + s, "subscription", s) for s in self.subscriptions]
+        found += [
+            Target(SEGMENTATION_PREFIX + s.name, "segmentation", s.name, categories=s.categories)
+            for s in self.segmentations
+        ]
+        return found
+
+    def target(self, name: str) -> Target | None:
+        return next((t for t in self.targets() if t.name == name), None)
+
+    @property
+    def key_attributes(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.unique)
+
+    @classmethod
+    def from_structure(cls, structure: Any) -> ImportTable:
+        """Build from ACTITO's table structure: the raw JSON dict (§4.2) or any object with the
+        same fields in snake_case (such as `actito.schemas.TableStructure`)."""
+        if isinstance(structure, Mapping):
+            return _table_from_json(structure)
+        attributes = tuple(
+            Attribute(
+                name=a.name,
+                value_type=a.value_type or "",
+                predefined_type=getattr(a, "type", "CUSTOM") or "CUSTOM",
+                unique=a.unique,
+                mandatory=a.mandatory,
+                max_length=a.max_length,
+                multi_valued=a.multi_valued,
+                label=getattr(a, "label", "") or "",
+            )
+            for a in structure.attributes
+        )
+        return cls(
+            id=str(structure.id),
+            name=str(structure.name),
+            attributes=attributes,
+            subscriptions=tuple(getattr(s, "name", s) for s in structure.subscriptions),
+            segmentations=tuple(
+                Segmentation(s.name, tuple(s.categories)) for s in structure.segmentations
+            ),
+        )
+
+
+def _table_from_json(data: Mapping[str, Any]) -> ImportTable:
+    labels = {
+        d.get("name"): d.get("description", "")
+        for d in (data.get("displayOptions") or {}).get("forAttributes") or []
+        if isinstance(d, dict)
+    }
+    attributes = []
+    for a in data.get("attributes") or []:
+        restriction = a.get("valueRestriction") or {}
+        max_length = restriction.get("maxLength")
+        attributes.append(
+            Attribute(
+                name=str(a["name"]),
+                value_type=str(a.get("valueType") or ""),
+                predefined_type=str(a.get("type") or "CUSTOM"),
+                unique=bool(a.get("unique")),
+                mandatory=bool(a.get("mandatory")),
+                max_length=int(max_length) if max_length is not None else None,
+                multi_valued=bool(a.get("multiValued")),
+                label=str(labels.get(a["name"]) or ""),
+            )
+        )
+    subscriptions = tuple(
+        str(s["name"] if isinstance(s, dict) else s) for s in data.get("subscriptions") or []
+    )
+    segmentations = tuple(
+        Segmentation(
+            str(s["name"]),
+            tuple(str(c["name"] if isinstance(c, dict) else c) for c in s.get("categories") or []),
+        )
+        for s in data.get("segmentations") or []
+    )
+    return ImportTable(
+        id=str(data.get("id", "")),
+        name=str(data.get("name", "")),
+        attributes=tuple(attributes),
+        subscriptions=subscriptions,
+        segmentations=segmentations,
+    )
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """One CSV column sent to one target, with ACTITO's per-column options (§7.3)."""
+
+    header: str
+    target: str  # attributeName: "emailAddress", "subscriptions#Newsletter", "S_ClientType"
+    ignore_empty_values: bool = False
+    ignore_invalid_values: bool = False
+    ignore_values_when_already_known: bool = False
+    merge_values_when_multivalued: bool = False
+
+
+# --- Auto-matching ---------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, letters and digits only: "E-mail adres" -> "emailadres"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-z]", "", plain.casefold())
+
+
+@dataclass(frozen=True)
+class _Concept:
+    """A kind of data with its usual headers, and how to recognise its attribute in a table."""
+
+    predefined_types: tuple[str, ...]
+    names: tuple[str, ...]  # attribute names this concept usually has in a table
+    headers: tuple[str, ...]  # EN, FR, NL headers people write
+
+
+# fmt: off
+_CONCEPTS: tuple[_Concept, ...] = (
+    _Concept(
+        ("EMAIL_ADDRESS",),
+        ("emailAddress", "email", "mail"),
+        (
+            "email", "e-mail", "mail", "email address", "e-mail address", "courriel",
+            "adresse email", "adresse e-mail", "adresse mail", "adresse électronique", "mél",
+            "e-mailadres", "emailadres", "mailadres", "e-mail adres",
+        ),
+    ),
+    _Concept(
+        ("MOBILE_PHONE", "MOBILE_PHONE_NUMBER", "GSM", "MOBILE"),
+        ("gsm", "mobile", "mobilePhone", "mobileNumber", "mobilePhoneNumber", "cellPhone",
+         "phoneNumber", "phone"),
+        (
+            "gsm", "mobile", "mobile phone", "mobile number", "cell", "cell phone", "cellphone",
+            "portable", "téléphone portable", "tel portable", "numéro de portable", "mobiel",
+            "mobiele telefoon", "mobiel nummer", "gsm nummer", "gsmnummer",
+        ),
+    ),
+    _Concept(
+        ("PHONE", "PHONE_NUMBER"),
+        ("phone", "phoneNumber", "telephone", "phoneNumber1", "gsm", "mobilePhone"),
+        (
+            "phone", "phone number", "telephone", "tel", "téléphone", "numéro de téléphone",
+            "telefoon", "telefoonnummer", "tel nr", "telnr",
+        ),
+    ),
+    _Concept(
+        ("FIRSTNAME",),
+        ("firstName", "firstname", "givenName"),
+        ("first name", "firstname", "given name", "forename", "prénom", "voornaam"),
+    ),
+    _Concept(
+        ("LASTNAME",),
+        ("lastName", "lastname", "surname", "familyName", "name"),
+        (
+            "last name", "lastname", "surname", "family name", "name", "nom", "nom de famille",
+            "achternaam", "familienaam", "naam",
+        ),
+    ),
+    _Concept(
+        ("BIRTHDATE",),
+        ("birthDate", "birthdate", "dateOfBirth"),
+        (
+            "birthdate", "birth date", "date of birth", "dob", "birthday", "date de naissance",
+            "naissance", "geboortedatum", "geboortedag", "verjaardag",
+        ),
+    ),
+    _Concept(
+        ("MOTHER_LANGUAGE",),
+        ("motherLanguage", "language", "lang"),
+        (
+            "language", "lang", "mother language", "mother tongue", "langue",
+            "langue maternelle", "taal", "moedertaal",
+        ),
+    ),
+    _Concept(
+        ("COUNTRY", "ADDRESS_COUNTRY"),
+        ("country", "addressCountry", "countryCode"),
+        ("country", "country code", "pays", "code pays", "land", "landcode"),
+    ),
+    _Concept(
+        ("SEX", "GENDER"),
+        ("sex", "gender"),
+        ("sex", "gender", "sexe", "genre", "geslacht"),
+    ),
+    _Concept(
+        ("POSTAL_CODE", "ZIP_CODE", "ADDRESS_POSTAL_CODE"),
+        ("postalCode", "zipCode", "addressPostalCode", "zip", "postcode"),
+        ("postal code", "zip", "zip code", "postcode", "code postal", "cp"),
+    ),
+    _Concept(
+        ("CITY", "ADDRESS_LOCALITY", "LOCALITY"),
+        ("city", "addressLocality", "locality", "town"),
+        (
+            "city", "town", "locality", "ville", "localité", "commune", "stad", "gemeente",
+            "plaats", "woonplaats",
+        ),
+    ),
+    _Concept(
+        ("STREET", "ADDRESS_STREET"),
+        ("street", "addressStreet"),
+        ("street", "address", "rue", "adresse", "straat", "adres"),
+    ),
+    _Concept(
+        ("TITLE",),
+        ("title", "civility"),
+        ("title", "civility", "civilité", "titre", "aanspreking", "aanhef"),
+    ),
+    _Concept(
+        (),
+        ("customerId", "clientId", "customerNumber"),
+        (
+            "customer id", "customerid", "client id", "customer number", "numéro client",
+            "numero de client", "id client", "klantnummer", "klant id", "klantid",
+        ),
+    ),
+    _Concept(
+        ("COMPANY",),
+        ("company", "companyName"),
+        ("company", "company name", "société", "entreprise", "bedrijf", "firma"),
+    ),
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """The suggestion for one CSV header. `target` is None when nothing fits well enough."""
+
+    header: str
+    target: str | None
+    confidence: float  # 0–1
+    weak: bool  # below the caller's threshold: show it, but ask the user to confirm
+    reason: str  # "exact name", "same name", "synonym", "similar name", or "" for no match
+
+
+def _concept_target(concept: _Concept, targets: Sequence[Target]) -> Target | None:
+    attributes = [t for t in targets if t.attribute is not None]
+    for t in attributes:
+        if t.attribute and t.attribute.predefined_type in concept.predefined_types:
+            return t
+    wanted = [normalise(n) for n in concept.names]
+    by_name = {normalise(t.name): t for t in attributes}
+    return next((by_name[n] for n in wanted if n in by_name), None)
+
+
+def _candidates(
+    header: str, targets: Sequence[Target], synonyms: Mapping[str, Target], min_similarity: float
+) -> Iterable[tuple[float, str, Target]]:
+    key = normalise(header)
+    for t in targets:
+        names = {t.name, t.label}
+        if header in names or header.strip() in names:
+            yield 1.0, "exact name", t
+        elif key and key in {normalise(t.name), normalise(t.label)}:
+            yield 0.95, "same name", t
+    if key in synonyms:
+        yield 0.9, "synonym", synonyms[key]
+    if not key:
+        return
+    # Fuzzy: against names, labels and synonym spellings; scaled so it never beats a sure match.
+    spellings = [(normalise(t.name), t) for t in targets]
+    spellings += [(normalise(t.label), t) for t in targets]
+    spellings += list(synonyms.items())
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(key)
+    for spelling, t in spellings:
+        if not spelling:
+            continue
+        matcher.set_seq1(spelling)
+        if matcher.real_quick_ratio() < min_similarity or matcher.quick_ratio() < min_similarity:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= min_similarity:
+            yield round(0.85 * ratio, 3), "similar name", t
+
+
+def match_headers(
+    headers: Sequence[str],
+    table: ImportTable,
+    *,
+    weak_below: float = 0.8,
+    min_similarity: float = 0.7,
+) -> list[HeaderMatch]:
+    """Suggest a target for each header, in the order of `headers`.
+
+    Confidence: 1.0 exact name, 0.95 same name ignoring case/accents/punctuation, 0.9 a known
+    synonym, at most 0.85 for a fuzzy match (0.85 × difflib ratio, kept only when the ratio is at
+    least `min_similarity`). Matches under `weak_below` are flagged `weak`.
+    """
+    targets = table.targets()
+    synonyms: dict[str, Target] = {}
+    for concept in _CONCEPTS:
+        target = _concept_target(concept, targets)
+        if target is not None:
+            for spelling in concept.headers:
+                synonyms.setdefault(normalise(spelling), target)
+    # Bare subscription/segmentation names are synonyms of their prefixed form.
+    for t in targets:
+        if t.kind != "attribute":
+            synonyms.setdefault(normalise(t.label), t)
+
+    scored = [
+        (confidence, -index, reason, target.name, header)
+        for index, header in enumerate(headers)
+        for confidence, reason, target in _candidates(header, targets, synonyms, min_similarity)
+    ]
+    # Greedy by confidence, then by column order: the best pair claims the target first.
+    scored.sort(reverse=True)
+    chosen: dict[int, HeaderMatch] = {}
+    used: set[str] = set()
+    for confidence, negative_index, reason, target_name, header in scored:
+        index = -negative_index
+        if index in chosen or target_name in used:
+            continue
+        used.add(target_name)
+        weak = confidence < weak_below
+        chosen[index] = HeaderMatch(header, target_name, confidence, weak, reason)
+    return [
+        chosen.get(index) or HeaderMatch(header, None, 0.0, False, "")
+        for index, header in enumerate(headers)
+    ]

@@ -1,0 +1,200 @@
+"""Import jobs and saved mappings.
+
+An `ImportJob` is one uploaded file on its way to ACTITO. Its `status` moves forward only:
+
+    uploaded → validating → validated → queued → uploading → in_progress → finished | failed
+                   ↘ uploaded (a file problem: fix the format or mapping and check again)
+
+`unknown` is for a send whose outcome we cannot know (the connection broke after the file left) and
+for executions still not finished after a day. Workers claim a step with a conditional UPDATE on
+the status, so a redelivered task never repeats it. Files live in settings.UPLOAD_DIR under random
+names; only their names are stored here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def active(self) -> ImportJobQuerySet:
+        return self.filter(status__in=ImportJob.ACTIVE)
+
+    def polling(self) -> ImportJobQuerySet:
+        return self.filter(status=ImportJob.Status.IN_PROGRESS)
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        VALIDATING = "validating", "Checking the file"
+        VALIDATED = "validated", "Checked, ready to send"
+        QUEUED = "queued", "Queued"
+        UPLOADING = "uploading", "Uploading to ACTITO"
+        IN_PROGRESS = "in_progress", "In progress at ACTITO"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    # The browser keeps polling while one of these may change on its own.
+    ACTIVE = (Status.VALIDATING, Status.QUEUED, Status.UPLOADING, Status.IN_PROGRESS)
+    SENT = (Status.QUEUED, Status.UPLOADING, Status.IN_PROGRESS, Status.FINISHED, Status.UNKNOWN)
+    FINAL = (Status.FINISHED, Status.FAILED, Status.UNKNOWN)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # --- the upload -----------------------------------------------------------------------------
+    original_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=100)  # random, inside UPLOAD_DIR
+    size_bytes = models.BigIntegerField(default=0)
+    container = models.CharField(max_length=8, default="plain")
+    member_name = models.CharField(max_length=255, blank=True, default="")
+    encoding = models.CharField(max_length=32, default="utf-8")  # Python codec name
+    separator = models.CharField(max_length=1, default=",")
+    quotechar = models.CharField(max_length=1, default='"')
+    had_bom = models.BooleanField(default=False)
+    detected = models.JSONField(default=list, blank=True)  # which of the three were guessed
+    headers = models.JSONField(default=list, blank=True)
+
+    # --- destination and mapping ----------------------------------------------------------------
+    table_id = models.CharField(max_length=64, blank=True, default="")
+    table_name = models.CharField(max_length=200, blank=True, default="")
+    # The structure as read when the table was chosen: validation and submission use this copy.
+    table_structure = models.JSONField(default=dict, blank=True)
+    mapping = models.JSONField(default=list, blank=True)  # [{header, target, ignore_…}]
+    mode = models.CharField(max_length=20, default="CREATE_OR_UPDATE")
+    report_recipients = models.JSONField(default=list, blank=True)
+    leave_out_invalid = models.BooleanField(default=True)
+    output_encoding = models.CharField(max_length=16, default="UTF-8")
+
+    # --- the dry run ----------------------------------------------------------------------------
+    rows_checked = models.PositiveIntegerField(default=0)  # live counter while validating
+    report = models.JSONField(default=dict, blank=True)  # counts, first errors, mapping problems
+    problem = models.TextField(blank=True, default="")  # plain words; empty when all went well
+    error_file_name = models.CharField(max_length=100, blank=True, default="")
+    prepared_name = models.CharField(max_length=100, blank=True, default="")
+    prepared = models.JSONField(default=dict, blank=True)  # PreparedFile facts for the definition
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    # --- submission and follow-up ---------------------------------------------------------------
+    quota_slot = models.CharField(max_length=200, blank=True, default="")
+    quota_day = models.DateField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    execution_id = models.CharField(max_length=100, blank=True, default="")
+    actito_status = models.CharField(max_length=32, blank=True, default="")
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    last_poll_error = models.TextField(blank=True, default="")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)  # read, inserted, updated, errors, deleted
+    failure = models.TextField(blank=True, default="")  # plain words
+    actito_detail = models.TextField(blank=True, default="")  # ACTITO's own words, on expand
+    output_name = models.CharField(max_length=100, blank=True, default="")
+    output_members = models.JSONField(default=list, blank=True)  # ["result.csv", "errors.csv"]
+    files_purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_poll_at"]),
+            models.Index(fields=["table_name", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        where = f" into {self.table_name}" if self.table_name else ""
+        return f"{self.original_name}{where}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def is_editable(self) -> bool:
+        """Format, table and mapping may change until the file is sent, and again after a send
+        that surely imported nothing (refused by ACTITO or never sent), to fix and retry."""
+        if self.status == self.Status.FAILED:
+            return not self.execution_id and not self.quota_slot
+        return self.status in (self.Status.UPLOADED, self.Status.VALIDATED)
+
+    @property
+    def was_sent(self) -> bool:
+        return self.status in self.SENT or bool(self.execution_id)
+
+    @property
+    def can_submit(self) -> bool:
+        return (
+            self.status == self.Status.VALIDATED
+            and bool(self.prepared_name)
+            and self.report.get("can_import", False)
+        )
+
+    @property
+    def progress_percent(self) -> int | None:
+        """For the progress bar; None while we cannot tell (indeterminate bar)."""
+        steps = {
+            self.Status.QUEUED: 10,
+            self.Status.UPLOADING: 30,
+            self.Status.IN_PROGRESS: 60,
+            self.Status.FINISHED: 100,
+            self.Status.FAILED: 100,
+            self.Status.UNKNOWN: 100,
+        }
+        return steps.get(self.status)
+
+    @property
+    def encoding_label(self) -> str:
+        from .csvfile import ENCODING_LABELS
+
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
+
+    @property
+    def mode_label(self) -> str:
+        from .forms import MODE_HELP
+
+        return MODE_HELP.get(self.mode, (self.mode,))[0]
+
+
+class MappingTemplate(models.Model):
+    """A saved mapping for one table and one set of CSV headers, applied when they come back."""
+
+    scope = models.CharField(max_length=64)  # the ACTITO connection it belongs to
+    table_id = models.CharField(max_length=64)
+    table_name = models.CharField(max_length=200, blank=True, default="")
+    header_key = models.CharField(max_length=64)  # sha256 of the sorted header names
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=list)
+    mode = models.CharField(max_length=20, default="CREATE_OR_UPDATE")
+    report_recipients = models.JSONField(default=list, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    times_used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["table_name", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "table_id", "header_key"], name="mappingtemplate_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table_name or self.table_id}: {', '.join(self.headers)[:80]}"

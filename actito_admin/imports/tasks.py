@@ -1,0 +1,38 @@
+"""Background work (django-q2 passes ids, never objects). Each task claims its step with a
+conditional UPDATE first, so a redelivered or duplicated task does nothing harmful."""
+
+from __future__ import annotations
+
+from . import services
+from .models import ImportJob
+
+
+def import_job_validate(job_id: int) -> None:
+    # The request sets "validating" with rows_checked 0; the claim moves the counter off 0, so a
+    # second delivery of the same task finds the check already taken.
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status=ImportJob.Status.VALIDATING, rows_checked=0
+    ).update(rows_checked=1)
+    if claimed != 1:
+        return
+    services.import_job_validate_perform(job=ImportJob.objects.get(pk=job_id))
+
+
+def import_job_send(job_id: int) -> None:
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.UPLOADING
+    )
+    if claimed != 1:
+        return
+    services.import_job_send_perform(job=ImportJob.objects.get(pk=job_id))
+
+
+def import_jobs_poll() -> int:
+    """Scheduled every minute, and started right after each upload (see services)."""
+    services.import_jobs_recover()
+    return services.import_jobs_poll_due()
+
+
+def import_files_purge() -> int:
+    """Scheduled daily: files older than UPLOAD_RETENTION_DAYS are deleted."""
+    return services.import_files_purge()

@@ -1,0 +1,351 @@
+"""Import pages. One view per URL renders the page or, for htmx, the fragment it swaps.
+
+Everyone with the console may look; uploading, checking, sending and downloading need
+accounts.run_imports. The live status fragment reads our database only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from actito_admin.accounts.types import AppRequest
+from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
+
+from . import services
+from .csvfile import Detection, FileProblem
+from .forms import (
+    MODE_HELP,
+    FormatForm,
+    JobFilterForm,
+    MappingForm,
+    SubmitForm,
+    TableForm,
+    UploadForm,
+)
+from .models import ImportJob, MappingTemplate
+from .validation import SYSTEM_ATTRIBUTES
+
+RUN = "accounts.run_imports"
+
+
+# --- list and upload -----------------------------------------------------------------------------
+
+
+@require_GET
+def job_list(request: AppRequest) -> HttpResponse:
+    users = get_user_model().objects.filter(pk__in=ImportJob.objects.values("requested_by"))
+    tables = sorted(
+        set(ImportJob.objects.exclude(table_name="").values_list("table_name", flat=True))
+    )
+    form = JobFilterForm(request.GET or None, tables=tables, users=users)
+    jobs = ImportJob.objects.select_related("requested_by")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("table"):
+            jobs = jobs.filter(table_name=data["table"])
+        if data.get("user"):
+            jobs = jobs.filter(requested_by__pk=data["user"])
+        if data.get("status"):
+            jobs = jobs.filter(status=data["status"])
+        if data.get("date_from"):
+            start = timezone.make_aware(datetime.combine(data["date_from"], time.min))
+            jobs = jobs.filter(created_at__gte=start)
+        if data.get("date_to"):
+            end = timezone.make_aware(datetime.combine(data["date_to"], time.max))
+            jobs = jobs.filter(created_at__lte=end)
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "jobs": page.object_list,
+        "quota": services.quota_today(),
+        "filtered": bool(form.is_bound and form.has_changed()),
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and request.htmx.target == "import-jobs":
+        return render(request, "imports/list.html#jobs", context)
+    return render(request, "imports/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(RUN, raise_exception=True)
+def job_new(request: AppRequest) -> HttpResponse:
+    form = UploadForm()
+    problem = ""
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = services.import_job_create(
+                    actor=request.user, uploaded=form.cleaned_data["file"], request=request
+                )
+            except FileProblem as exc:
+                problem = exc.message
+            else:
+                url = reverse("imports:detail", args=[job.pk])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        status = 422
+    else:
+        status = 200
+    context = {"form": form, "problem": problem}
+    if request.htmx:
+        return render(request, "imports/new.html#upload", context, status=status)
+    return render(request, "imports/new.html", context, status=status)
+
+
+# --- one job -------------------------------------------------------------------------------------
+
+
+def _workspace(
+    request: AppRequest, job: ImportJob, *, may_call_actito: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """Everything the job page shows, read from our database (and the file's first rows).
+
+    Only the table list may need ACTITO (a cached read-through); a fragment rendered for a
+    status poll passes may_call_actito=False and makes do with the cache.
+    """
+    context: dict[str, Any] = {"job": job, **extra}
+    if job.is_editable or "format_form" in extra:
+        try:
+            context["detection"] = services.job_detection(job)
+        except FileProblem as exc:
+            context["format_problem"] = exc.message
+        context.setdefault(
+            "format_form",
+            FormatForm(
+                initial={
+                    "encoding": job.encoding,
+                    "separator": job.separator,
+                    "quotechar": job.quotechar,
+                }
+            ),
+        )
+    table = services.job_table(job)
+    context["table"] = table
+    if table is not None:
+        context["key_names"] = [a.name for a in table.key_attributes]
+        # ACTITO fills profileId and creationMoment itself: not something to map.
+        context["mandatory_names"] = [
+            a.name for a in table.attributes if a.mandatory and a.name not in SYSTEM_ATTRIBUTES
+        ]
+        context["matches"] = services.job_matches(job)
+        context["template"] = services.template_for(job)
+        if job.is_editable and "mapping_form" not in extra:
+            context["mapping_form"] = MappingForm(
+                initial=MappingForm.initial_for(job), headers=job.headers, table=table
+            )
+        if "mapping_form" in context:
+            form = context["mapping_form"]
+            context["mode_choices"] = [(r, MODE_HELP[r.data["value"]][1]) for r in form["mode"]]
+            context["columns"] = _columns(
+                context["mapping_form"], context["matches"], context.get("detection")
+            )
+    if job.is_editable and "table_form" not in extra:
+        try:
+            tables = services.table_list() if may_call_actito else services.table_list_cached()
+        except ActitoError as exc:
+            context["tables_problem"] = exc.user_message
+            tables = []
+        if tables is None:  # not cached: offer the chosen table; "Reload the list" fetches all
+            tables = [job.table_structure] if job.table_structure else []
+        context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
+    context.update(_status_context(job))
+    return context
+
+
+def _columns(
+    form: MappingForm, matches: dict[str, Any], detection: Detection | None
+) -> list[dict[str, Any]]:
+    rows = detection.preview if detection else []
+    columns = form.columns()
+    for column in columns:
+        column["match"] = matches.get(column["header"])
+        i = column["index"]
+        # An example value helps recognise a column with a cryptic name.
+        column["sample"] = next((r[i] for r in rows if i < len(r) and r[i].strip()), "")
+    return columns
+
+
+def _status_context(job: ImportJob) -> dict[str, Any]:
+    context: dict[str, Any] = {"job": job}
+    if job.status == ImportJob.Status.VALIDATED and job.table_id:
+        context["quota"] = services.quota_usage(table_id=job.table_id, table_name=job.table_name)
+        context.setdefault("submit_form", SubmitForm(job=job))
+    return context
+
+
+def _render_workspace(
+    request: AppRequest, job: ImportJob, status: int = 200, **extra: Any
+) -> HttpResponse:
+    context = _workspace(request, job, **extra)
+    template = "imports/detail.html#workspace" if request.htmx else "imports/detail.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def job_detail(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.select_related("requested_by"), pk=pk)
+    return render(request, "imports/detail.html", _workspace(request, job))
+
+
+@require_GET
+def job_status(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    # When a check ends, the whole workspace changes (results, submit form): swap it all once.
+    if request.GET.get("was") == "validating" and job.status != ImportJob.Status.VALIDATING:
+        return _workspace_swap(request, job)
+    return render(request, "imports/detail.html#status", _status_context(job))
+
+
+def _workspace_swap(request: AppRequest, job: ImportJob) -> HttpResponse:
+    context = _workspace(request, job, may_call_actito=False)
+    response = render(request, "imports/detail.html#workspace", context)
+    # The poll targets the status box; retarget to the workspace so the mapping form updates too.
+    response["HX-Retarget"] = "#workspace"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def job_format(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not job.is_editable:
+        return _render_workspace(request, job, status=409)
+    form = FormatForm(request.POST)
+    if not form.is_valid():
+        return _render_workspace(request, job, status=422, format_form=form)
+    try:
+        services.import_job_format_update(job=job, **form.cleaned_data)
+    except FileProblem as exc:
+        job.refresh_from_db()
+        return _render_workspace(
+            request, job, status=422, format_form=form, format_problem=exc.message
+        )
+    if job.table_structure:
+        # New headers may come with a new separator: match them again.
+        services.import_job_table_choose(job=job, structure=job.table_structure)
+    return _render_workspace(request, job)
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def job_table(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not job.is_editable:
+        return _render_workspace(request, job, status=409)
+    try:
+        tables = services.table_list(refresh=bool(request.POST.get("refresh")))
+    except ActitoError as exc:
+        return _render_workspace(request, job, status=200, tables_problem=exc.user_message)
+    form = TableForm(request.POST, tables=tables)
+    if request.POST.get("refresh") or not form.is_valid():
+        status = 200 if request.POST.get("refresh") else 422
+        return _render_workspace(request, job, status=status, table_form=form)
+    structure = next(t for t in tables if str(t.get("id")) == form.cleaned_data["table"])
+    services.import_job_table_choose(job=job, structure=structure)
+    return _render_workspace(request, job)
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def job_validate(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    table = services.job_table(job)
+    if not job.is_editable or table is None:
+        return _render_workspace(request, job, status=409)
+    form = MappingForm(request.POST, headers=job.headers, table=table)
+    if not form.is_valid():
+        return _render_workspace(request, job, status=422, mapping_form=form)
+    data = form.cleaned_data
+    job = services.import_job_validate_request(
+        actor=request.user,
+        job=job,
+        mapping=data["mapping"],
+        mode=data["mode"],
+        report_recipients=data["report_recipients"],
+        leave_out_invalid=data["leave_out_invalid"],
+        save_template=data["save_template"],
+    )
+    return _render_workspace(request, job)
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def job_submit(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    form = SubmitForm(request.POST, job=job)
+    # The whole workspace: once sent, the forms above the status become a read-only summary.
+    template = "imports/detail.html#workspace" if request.htmx else "imports/detail.html"
+    if not form.is_valid():
+        context = _workspace(request, job) | {"submit_form": form}
+        return render(request, template, context, status=422)
+    try:
+        job = services.import_job_submit(actor=request.user, job=job, request=request)
+    except ImportQuotaExceeded as exc:
+        context = _workspace(request, job) | {"submit_problem": exc.user_message}
+        return render(request, template, context, status=422)
+    if not request.htmx:
+        return redirect("imports:detail", pk=job.pk)
+    return render(request, template, _workspace(request, job))
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required(RUN, raise_exception=True)
+def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    path = services.job_error_file_download(actor=request.user, job=job, request=request)
+    if path is None:
+        raise Http404("No error file for this import.")
+    stem = job.original_name.split(".")[0] or "import"
+    return FileResponse(
+        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        as_attachment=True,
+        filename=f"{stem}-rows-with-errors.csv",
+        content_type="text/csv",
+    )
+
+
+@require_GET
+@permission_required(RUN, raise_exception=True)
+def job_output(request: AppRequest, pk: int, member: str) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    download = services.job_output_download(
+        actor=request.user, job=job, member=member, request=request
+    )
+    if download is None:
+        raise Http404("No such file for this import.")
+    response = StreamingHttpResponse(download.chunks, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{download.name}"'
+    return response
+
+
+# --- saved mappings ------------------------------------------------------------------------------
+
+
+@require_GET
+def template_list(request: AppRequest) -> HttpResponse:
+    templates = MappingTemplate.objects.select_related("updated_by")
+    return render(request, "imports/templates.html", {"templates": templates})
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def template_delete(request: AppRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(MappingTemplate, pk=pk)
+    services.mapping_template_delete(actor=request.user, template=template, request=request)
+    return redirect("imports:templates")
