@@ -251,6 +251,21 @@ def _enqueue(run: TriggerRun) -> None:
     transaction.on_commit(lambda: async_task(f"{TASKS}.trigger_run_task", run.pk))
 
 
+def _run_identity(
+    *, actor: AbstractBaseUser, scenario: Scenario, idempotency_key: uuid.UUID
+) -> dict[str, Any]:
+    """What every run records about who asked, which scenario and where (single or list)."""
+    return {
+        "idempotency_key": idempotency_key,
+        "entity": get_connection().entity,
+        "table": scenario.table,
+        "scenario": scenario,
+        "scenario_actito_id": scenario.actito_id,
+        "scenario_name": scenario.name,
+        "requested_by": actor,
+    }
+
+
 def trigger_run_request(
     *,
     actor: AbstractBaseUser,
@@ -270,15 +285,9 @@ def trigger_run_request(
             run = TriggerRun.objects.create(
                 kind=TriggerRun.Kind.SINGLE,
                 status=TriggerRun.Status.QUEUED,
-                idempotency_key=idempotency_key,
-                entity=get_connection().entity,
-                table=scenario.table,
-                scenario=scenario,
-                scenario_actito_id=scenario.actito_id,
-                scenario_name=scenario.name,
+                **_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
                 reference_kind=ref.attribute or PROFILE_ID,
                 profile_label=profile_label[:300] or str(ref),
-                requested_by=actor,
                 retry_of=retry_of,
                 total=1,
                 queued_at=timezone.now(),
@@ -343,14 +352,8 @@ def trigger_list_prepare(
             run = TriggerRun.objects.create(
                 kind=TriggerRun.Kind.LIST,
                 status=TriggerRun.Status.DRAFT,
-                idempotency_key=idempotency_key,
-                entity=get_connection().entity,
-                table=scenario.table,
-                scenario=scenario,
-                scenario_actito_id=scenario.actito_id,
-                scenario_name=scenario.name,
+                **_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
                 reference_kind=reference_kind,
-                requested_by=actor,
                 total=len(parsed.references),
                 duplicates=len(parsed.duplicates),
                 invalid=[list(row) for row in parsed.invalid[:INVALID_KEPT]],
