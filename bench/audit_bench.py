@@ -48,22 +48,6 @@ ACTIONS = [
     ("import.finished", 5, "success", "import"),
     ("connection.tested", 5, "success", None),
 ]
-COLUMNS = (
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "action",
-    "target_type",
-    "target_id",
-    "target_label",
-    "data",
-    "outcome",
-    "ip_address",
-    "user_agent",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
 
 
 def ensure_postgres_database() -> None:
@@ -136,8 +120,10 @@ def seed(rows: int) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from actito_admin.audit.chain import last_hash
+    from actito_admin.audit.chain import HASHED_FIELDS, last_hash
     from actito_admin.audit.models import AuditEvent
+
+    columns = (*HASHED_FIELDS, "hash")
 
     have = AuditEvent.objects.count()
     if have >= rows:
@@ -148,7 +134,7 @@ def seed(rows: int) -> float:
     step = dt.timedelta(days=700) / rows
     newest = AuditEvent.objects.order_by("-id").values_list("created_at", flat=True).first()
     start = newest or timezone.now() - dt.timedelta(days=701)
-    sql_cols = ", ".join(COLUMNS)
+    sql_cols = ", ".join(columns)
     with transaction.atomic(), connection.cursor() as cursor:
         source = generate(missing, last_hash(), start, step)
         if connection.vendor == "postgresql":
@@ -156,16 +142,16 @@ def seed(rows: int) -> float:
             with raw.copy(f"COPY audit_auditevent ({sql_cols}) FROM STDIN") as copy:
                 for f in source:
                     f["data"] = json.dumps(f["data"])
-                    copy.write_row([f[c] for c in COLUMNS])
+                    copy.write_row([f[c] for c in columns])
         else:
-            placeholders = ", ".join(["%s"] * len(COLUMNS))
+            placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO audit_auditevent ({sql_cols}) VALUES ({placeholders})"
             adapt = connection.ops.adapt_datetimefield_value
             batch = []
             for f in source:
                 f["created_at"] = adapt(f["created_at"])
                 f["data"] = json.dumps(f["data"])
-                batch.append([f[c] for c in COLUMNS])
+                batch.append([f[c] for c in columns])
                 if len(batch) == 20_000:
                     cursor.executemany(sql, batch)
                     batch = []
