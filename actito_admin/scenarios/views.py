@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError
@@ -203,7 +204,7 @@ def scenario_trigger(request: AppRequest, pk: int) -> HttpResponse:
         request=request,
     )
     if request.htmx:
-        return render(request, "scenarios/_run_status.html", _status_context(run))
+        return _status_fragment(request, run, changed=True)
     return redirect("scenarios:run", run.pk)
 
 
@@ -220,6 +221,17 @@ def _status_context(run: TriggerRun) -> dict[str, Any]:
         "eta": run.eta_seconds(counts, connection.calls_per_minute),
         "retry_key": uuid.uuid4(),
     }
+
+
+def _status_fragment(
+    request: AppRequest, run: TriggerRun, *, changed: bool = False
+) -> HttpResponse:
+    """The live status; tells the page to reload its list of starts when this run was just
+    queued (`changed`) or has reached its outcome (the last poll)."""
+    response = render(request, "scenarios/_run_status.html", _status_context(run))
+    if changed or not run.is_live:
+        trigger_client_event(response, "scenario-runs-changed")
+    return response
 
 
 def _visible_run(pk: int) -> TriggerRun:
@@ -239,12 +251,12 @@ def run_detail(request: AppRequest, pk: int) -> HttpResponse:
 @require_GET
 def run_status(request: AppRequest, pk: int) -> HttpResponse:
     # Polled every second while the run is live: our database only, never ACTITO.
-    return render(request, "scenarios/_run_status.html", _status_context(_visible_run(pk)))
+    return _status_fragment(request, _visible_run(pk))
 
 
 def _after_action(request: AppRequest, run: TriggerRun) -> HttpResponse:
     if request.htmx:
-        return render(request, "scenarios/_run_status.html", _status_context(run))
+        return _status_fragment(request, run, changed=True)
     return redirect("scenarios:run", run.pk)
 
 

@@ -44,6 +44,11 @@ def test_a_marketer_finds_doc_and_starts_it_for_profile_147471_live(
     login_in_browser(page, marketer)
     _open_doc_scenario(page)
     key = _start_for(page, "profileId", "147471", "Sophie Dubois <sophie.dubois@example.com>")
+    recent = page.locator("#recent-runs")
+    expect(
+        recent.locator(".run-succeeded"), "the page's list of starts shows the new one"
+    ).to_be_visible(timeout=LIVE)
+    expect(recent).to_contain_text("Sophie Dubois")
 
     triggers = sandbox.app.stats()["triggers"]
     assert [(t["scenario_id"], str(t["profile_id"])) for t in triggers] == [(11160, "147471")]
