@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from .csvfile import Limits, MiB
+
 
 @dataclass(frozen=True)
 class PollPolicy:
@@ -43,3 +45,12 @@ def table_cache_seconds() -> int:
 
 def retention_days() -> int:
     return int(getattr(settings, "UPLOAD_RETENTION_DAYS", 30))
+
+
+def file_limits() -> Limits:
+    """Reading limits for uploads, with ACTITO's size limit on what it receives."""
+    return Limits(max_compressed_bytes=int(settings.ACTITO_MAX_IMPORT_MB) * MiB)
+
+
+def max_import_bytes() -> int:
+    return file_limits().max_compressed_bytes

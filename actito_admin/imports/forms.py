@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 from django.core.validators import validate_email
 
+from .conf import max_import_bytes
 from .csvfile import ENCODING_LABELS, human_size
 from .mapping import IMPORT_MODES, ImportTable
-from .services import MAX_COMPRESSED_BYTES, OPTION_FIELDS, job_mapping_from
+from .services import OPTION_FIELDS, job_mapping_from
 from .validation import check_mapping
 
 SKIP = ""  # "don't import this column"
@@ -53,14 +54,17 @@ QUOTE_CHOICES = [('"', 'Double quote "'), ("'", "Single quote '")]
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text=(
+    file = forms.FileField(label="CSV file")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limit is a setting, so the sentence is made per form, not at import time.
+        limit = max_import_bytes()
+        self.fields["file"].help_text = (
             "A .csv or .txt file, a .csv.gz, or a .zip holding exactly one CSV. Large files are "
             "fine: what ACTITO receives is compressed again and must stay under "
-            f"{human_size(MAX_COMPRESSED_BYTES)} (about 1 GB of plain CSV)."
-        ),
-    )
+            f"{human_size(limit)} (about ten times that much plain CSV)."
+        )
 
 
 class FormatForm(forms.Form):

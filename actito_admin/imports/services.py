@@ -37,7 +37,7 @@ from actito_admin.audit.models import AuditEvent
 from actito_admin.audit.services import record_event
 
 from . import conf
-from .csvfile import DEFAULT_LIMITS, CsvFormat, Detection, FileProblem, detect_csv, human_size
+from .csvfile import CsvFormat, Detection, FileProblem, detect_csv, human_size
 from .mapping import ColumnMapping, HeaderMatch, ImportTable, match_headers
 from .models import ImportJob, MappingTemplate
 from .oneshot import build_oneshot_definition
@@ -46,7 +46,6 @@ from .pipeline import MappingNotReady, OutputOptions, PreparedFile, prepare_impo
 logger = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz", ".gz", ".zip")
-MAX_COMPRESSED_BYTES = DEFAULT_LIMITS.max_compressed_bytes
 FIRST_ERRORS_SHOWN = 20
 OPTION_FIELDS = (
     "ignore_empty_values",
@@ -392,6 +391,7 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
             ),
             error_csv_path=upload_dir() / error_name,
             max_reported=FIRST_ERRORS_SHOWN,
+            limits=conf.file_limits(),
             progress=progress,
         )
     except (FileProblem, MappingNotReady) as exc:
@@ -563,12 +563,12 @@ def import_job_send_perform(*, job: ImportJob) -> ImportJob:
                 user_message="The checked file is no longer kept, so nothing was sent. Upload "
                 "the file again.",
             )
-        size = path.stat().st_size
-        if size > MAX_COMPRESSED_BYTES:
+        size, limit = path.stat().st_size, conf.max_import_bytes()
+        if size > limit:
             raise ActitoError(
                 "prepared file too large",
                 user_message=f"Even compressed, the file is {human_size(size)}: more than the "
-                f"{human_size(MAX_COMPRESSED_BYTES)} ACTITO accepts. Nothing was sent. Split the "
+                f"{human_size(limit)} ACTITO accepts. Nothing was sent. Split the "
                 "file or send fewer columns.",
             )
         definition = build_oneshot_definition(

@@ -23,6 +23,7 @@ from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
 
 from . import services
+from .conf import max_import_bytes
 from .csvfile import Detection, FileProblem
 from .forms import (
     MODE_HELP,
@@ -178,7 +179,7 @@ def _columns(
 
 
 def _status_context(job: ImportJob) -> dict[str, Any]:
-    context: dict[str, Any] = {"job": job}
+    context: dict[str, Any] = {"job": job, "max_import_bytes": max_import_bytes()}
     if job.status == ImportJob.Status.VALIDATED and job.table_id:
         context["quota"] = services.quota_usage(table_id=job.table_id, table_name=job.table_name)
         context.setdefault("submit_form", SubmitForm(job=job))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zipfile
 
 import pytest
@@ -16,7 +17,9 @@ from django.core.management import call_command
 from actito_admin.actito.models import Connection
 from actito_admin.audit.models import AuditEvent
 from actito_admin.imports import services, tasks
+from actito_admin.imports.csvfile import MiB
 from actito_admin.imports.models import ImportJob, MappingTemplate
+from tests.imports.test_limits import zip_of_repeated_text
 from tests.imports.web._web import (
     DEMODOC,
     quota_used,
@@ -158,6 +161,69 @@ def test_a_zip_with_two_csv_files_is_refused_in_plain_words(client_as_marketer):
     assert response.status_code == 422
     assert "one" in response.content.decode().lower()
     assert not ImportJob.objects.exists()
+
+
+def test_a_zip_bomb_is_refused_at_upload_and_nothing_is_kept(
+    client_as_marketer, sandbox, settings, tmp_path
+):
+    bomb = tmp_path / "bomb.zip"
+    zip_of_repeated_text(bomb, 300 * MiB)
+    response = _upload(client_as_marketer, "customers.zip", bomb.read_bytes())
+    assert response.status_code == 422, "a zip bomb must get the upload form back, not a 500"
+    assert "zip" in response.content.decode().lower()
+    assert not ImportJob.objects.exists()
+    kept = list(settings.UPLOAD_DIR.iterdir()) if settings.UPLOAD_DIR.exists() else []
+    assert kept == [], "nothing of a refused upload may stay on disk"
+    assert quota_used() == 0 and sandbox.app.stats()["imports_today"] == {}
+
+
+def _checked(client, name: str, data: bytes) -> ImportJob:
+    """Upload, choose demodoc, keep the suggested mapping and run the whole-file check."""
+    job = _choose_demodoc(client, _uploaded_job(client, name, data))
+    client.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    return run_validation(ImportJob.objects.get(pk=job.pk))
+
+
+def test_a_ragged_row_is_reported_with_its_line_and_never_sent(client_as_marketer, sandbox):
+    data = b"email;firstName\r\nann@example.com;Ann\r\nbob@example.com;Bob;extra\r\n"
+    job = _checked(client_as_marketer, "ragged.csv", data)
+    page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+    assert job.report["rows_invalid"] == 1, job.report
+    assert [e["line"] for e in job.report["first_errors"]] == [3], job.report["first_errors"]
+    assert "<td>3</td>" in page, "the marketer must see which line is wrong"
+    assert job.prepared["rows_written"] == 1, "a ragged row is never part of the upload"
+    assert quota_used() == 0 and sandbox.app.stats()["imports_today"] == {}
+
+
+def test_quoted_separators_and_newlines_stay_inside_their_value(client_as_marketer, sandbox):
+    text = 'email;lastName\r\n"ann@example.com";"Van; der\r\nBerg"\r\nbob@example.com;Bob\r\n'
+    job = _checked(client_as_marketer, "quoted.csv", text.encode())
+    assert job.headers == ["email", "lastName"]
+    assert (job.report["rows_read"], job.report["rows_invalid"]) == (2, 0), job.report
+    assert quota_used() == 0
+
+
+def test_a_latin_1_semicolon_file_is_read_and_checked(client_as_marketer, sandbox):
+    text = "email;firstName;lastName\r\nrene@example.com;René;Müller\r\n"
+    job = _checked(client_as_marketer, "latin1.csv", text.encode("latin-1"))
+    assert job.separator == ";" and job.encoding in ("cp1252", "latin-1"), job.encoding
+    assert (job.report["rows_read"], job.report["rows_invalid"]) == (1, 0), job.report
+    assert "René" in client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+
+
+def test_a_file_still_too_large_after_compression_is_stopped_before_any_quota(
+    client_as_marketer, sandbox, settings
+):
+    settings.ACTITO_MAX_IMPORT_MB = 1  # the same check as at 100 MB, on a file a test can make
+    rows = "".join(
+        f"{os.urandom(24).hex()}@example.com;{os.urandom(40).hex()}\r\n" for _ in range(20_000)
+    )
+    job = _checked(client_as_marketer, "big.csv", ("email;lastName\r\n" + rows).encode())
+    assert job.status == ImportJob.Status.UPLOADED, "the check must stop, not offer to send"
+    assert "ACTITO accepts" in job.problem, job.problem
+    page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+    assert "No import was used." in page
+    assert quota_used() == 0 and sandbox.app.stats()["imports_today"] == {}
 
 
 def test_an_htmx_upload_redirects_the_browser_to_the_job(client_as_marketer):
@@ -405,8 +471,10 @@ def test_a_gzip_upload_is_accepted(client_as_marketer):
     assert job.container == "gzip" and job.separator == ";"
 
 
-def test_services_reexport_nothing_surprising():
-    assert services.MAX_COMPRESSED_BYTES == 100 * 1024 * 1024
+def test_the_upload_page_states_actitos_size_limit_before_upload(client_as_marketer, settings):
+    assert "must stay under 100.0 MB" in client_as_marketer.get("/imports/new/").content.decode()
+    settings.ACTITO_MAX_IMPORT_MB = 50
+    assert "must stay under 50.0 MB" in client_as_marketer.get("/imports/new/").content.decode()
 
 
 # --- following, recovery, saved mappings ---------------------------------------------------------
