@@ -72,10 +72,6 @@ class TriggerForm(ProfileRefForm):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
 
-class RetryForm(forms.Form):
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
-
-
 class ListForm(forms.Form):
     attribute = forms.ChoiceField(label="The references are")
     text = forms.CharField(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from .references import display_name
 
@@ -218,10 +219,22 @@ class TriggerRun(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.kind == self.Kind.SINGLE and self.status in (
-            self.Status.FAILED,
-            self.Status.UNKNOWN,
+        return (
+            self.kind == self.Kind.SINGLE
+            and self.status in (self.Status.FAILED, self.Status.UNKNOWN)
+            and self.retried_as is None
         )
+
+    @cached_property
+    def retried_as(self) -> TriggerRun | None:
+        """The run that tried this one again: a run is tried again at most once, so a second
+        tab or a reloaded page can never start the scenario twice."""
+        return self.retries.order_by("pk").first() if self.pk else None
+
+    @property
+    def retry_key(self) -> uuid.UUID:
+        """The idempotency key of this run's retry, the same however often it is asked for."""
+        return uuid.uuid5(self.idempotency_key, "retry")
 
     @property
     def can_pause(self) -> bool:

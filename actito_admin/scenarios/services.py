@@ -314,10 +314,14 @@ def trigger_run_retry(
     *,
     actor: AbstractBaseUser,
     run: TriggerRun,
-    idempotency_key: uuid.UUID,
     request: HttpRequest | None = None,
 ) -> TriggerRun:
-    """A new run for the same profile, after a person confirmed (never automatic)."""
+    """A new run for the same profile, after a person confirmed (never automatic).
+
+    A run is tried again once: asking again (a second tab, a reload, a double click) gives
+    back the same retry run, whose idempotency key is derived from this run's."""
+    if run.retried_as is not None:
+        return run.retried_as
     if not run.can_retry:
         raise ValueError("Only a failed run or one whose outcome is unknown can be tried again.")
     scenario = run.scenario
@@ -329,7 +333,7 @@ def trigger_run_retry(
         scenario=scenario,
         ref=ProfileRef.parse(item.reference if item else ""),
         profile_label=run.profile_label,
-        idempotency_key=idempotency_key,
+        idempotency_key=run.retry_key,
         request=request,
         retry_of=run,
     )

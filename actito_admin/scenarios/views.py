@@ -26,7 +26,7 @@ from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError
 
 from . import services
-from .forms import HistoryForm, ListForm, ProfileRefForm, RetryForm, SearchForm, TriggerForm
+from .forms import HistoryForm, ListForm, ProfileRefForm, SearchForm, TriggerForm
 from .models import Catalog, ProfileTable, Scenario, TriggerRun
 
 TRIGGER = "accounts.trigger_scenarios"
@@ -219,7 +219,6 @@ def _status_context(run: TriggerRun) -> dict[str, Any]:
         "counts": counts,
         "item": run.item if run.kind == TriggerRun.Kind.SINGLE else None,
         "eta": run.eta_seconds(counts, connection.calls_per_minute),
-        "retry_key": uuid.uuid4(),
     }
 
 
@@ -264,16 +263,13 @@ def _after_action(request: AppRequest, run: TriggerRun) -> HttpResponse:
 @permission_required(TRIGGER, raise_exception=True)
 def run_retry(request: AppRequest, pk: int) -> HttpResponse:
     run = _visible_run(pk)
-    form = RetryForm(request.POST)
-    if not form.is_valid() or not run.can_retry or run.scenario is None:
+    if run.retried_as is not None:
+        return _after_action(request, run.retried_as)
+    if not run.can_retry or run.scenario is None:
         return _after_action(request, run)
-    new_run = services.trigger_run_retry(
-        actor=request.user,
-        run=run,
-        idempotency_key=form.cleaned_data["idempotency_key"],
-        request=request,
+    return _after_action(
+        request, services.trigger_run_retry(actor=request.user, run=run, request=request)
     )
-    return _after_action(request, new_run)
 
 
 @require_POST

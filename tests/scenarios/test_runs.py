@@ -219,12 +219,26 @@ def test_a_run_past_its_time_budget_requeues_itself(
 
 def test_trying_again_makes_a_new_audited_run_once(marketer, doc, sandbox):
     run = _run_task(_request(marketer, doc, ref="emailAddress=nobody@example.com"))
-    key = uuid.uuid4()
-    again = services.trigger_run_retry(actor=marketer, run=run, idempotency_key=key)
-    same = services.trigger_run_retry(actor=marketer, run=run, idempotency_key=key)
+    again = services.trigger_run_retry(actor=marketer, run=run)
+    same = services.trigger_run_retry(actor=marketer, run=TriggerRun.objects.get(pk=run.pk))
     assert again.pk == same.pk != run.pk
     assert again.retry_of == run
     assert AuditEvent.objects.filter(action="scenario.trigger.retried").count() == 1
+
+
+def test_try_again_from_two_tabs_starts_one_retry_and_the_page_says_where_it_went(
+    client_as_marketer, marketer, doc, sandbox
+):
+    run = _run_task(_request(marketer, doc, ref="emailAddress=nobody@example.com"))
+    # Both tabs show "Try again"; each confirms it.
+    first = client_as_marketer.post(f"/scenarios/runs/{run.pk}/retry/", HTTP_HX_REQUEST="true")
+    second = client_as_marketer.post(f"/scenarios/runs/{run.pk}/retry/", HTTP_HX_REQUEST="true")
+    retries = TriggerRun.objects.filter(retry_of=run)
+    assert retries.count() == 1, "a second confirmation must not queue a second start"
+    assert first.status_code == second.status_code == 200
+    assert f'id="run-{retries.get().pk}"' in second.content.decode()
+    page = client_as_marketer.get(f"/scenarios/runs/{run.pk}/").content.decode()
+    assert "Tried again as" in page and "Try again</button>" not in page
 
 
 def test_an_eta_uses_the_licence_pace_before_there_is_one(marketer, doc):
