@@ -35,11 +35,28 @@ def _redis_available() -> bool:
         return False
 
 
+def _suite_on_postgresql() -> bool:
+    from django.conf import settings
+
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
 BACKENDS = [
     "db",
     pytest.param(
         "redis",
         marks=pytest.mark.skipif(not _redis_available(), reason=f"no Redis at {REDIS_URL}"),
+    ),
+    # CI's second pass runs the suite on PostgreSQL; there the processes share its test database
+    # (the django_db mark makes pytest-django create it even when this module runs alone).
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.django_db,
+            pytest.mark.skipif(
+                not _suite_on_postgresql(), reason="suite on SQLite; CI's PostgreSQL pass runs it"
+            ),
+        ],
     ),
 ]
 
@@ -56,11 +73,12 @@ ALIAS = "governor_processes"
 
 
 @pytest.fixture(scope="module")
-def sqlite_file(tmp_path_factory, django_db_blocker) -> Iterator[str]:
+def sqlite_file(tmp_path_factory, django_db_setup, django_db_blocker) -> Iterator[str]:
     """A SQLite file of its own holding only the governor's tables, shared by the processes.
 
     Not the pytest test database: `db` would hold SQLite's write lock for the whole test, and
     `transactional_db` flushes every table, which the audit trigger refuses on PostgreSQL.
+    After django_db_setup, so that pytest-django never tries to set this alias up as well.
     """
     path = str(tmp_path_factory.mktemp("governor") / "governor.sqlite3")
     connections.settings[ALIAS] = {
@@ -97,7 +115,15 @@ def _options(backend: str, sqlite_path: str, **extra) -> dict:
     if backend == "redis":
         options["redis_url"] = REDIS_URL
         options["prefix"] = f"test-gov-{uuid.uuid4().hex[:8]}"
+    if backend == "postgresql":
+        options["database_url"] = _test_database_url()
     return options
+
+
+def _test_database_url() -> str:
+    from tests.e2e import database_url
+
+    return database_url()
 
 
 def _spawn(options: dict) -> subprocess.Popen:
@@ -155,8 +181,12 @@ def test_four_processes_never_exceed_the_calls_per_window_and_keep_the_pace(
     )
     calls = _run_workers(options, workers=4)
     starts = [c["start"] for c in calls]
-    busiest = _max_in_any_window(starts, window)
-    assert busiest <= limit, f"{busiest} calls in one {window}s window, limit {limit}"
+    # A worker notes its start just after admission; on a loaded machine that note can lag by
+    # more than the governor's 0.1-s margin. Counting over a window shortened by a further
+    # 0.1 s keeps the check about the governor, not about the scheduler.
+    measured = window - 0.1
+    busiest = _max_in_any_window(starts, measured)
+    assert busiest <= limit, f"{busiest} calls in one {measured}s window, limit {limit}"
     assert busiest == limit, "under backlog the limit must be reached"
     full_windows = int(duration // (window + options["margin"]))
     assert len(calls) >= 0.95 * limit * full_windows, f"only {len(calls)} calls admitted"
@@ -190,11 +220,10 @@ def test_the_slot_of_a_killed_process_comes_back_when_its_lease_expires(
     finally:
         if holder.poll() is None:
             holder.kill()
-    backend_obj = (
-        RedisBackend(REDIS_URL, prefix=options["prefix"])
-        if backend == "redis"
-        else DatabaseBackend(using=ALIAS)
-    )
+    if backend == "redis":
+        backend_obj = RedisBackend(REDIS_URL, prefix=options["prefix"])
+    else:
+        backend_obj = DatabaseBackend(using="default" if backend == "postgresql" else ALIAS)
     governor = Governor(
         scope=options["scope"],
         limits=Limits(calls_per_minute=100, max_in_flight=1),
@@ -206,3 +235,23 @@ def test_the_slot_of_a_killed_process_comes_back_when_its_lease_expires(
     started = time.monotonic()
     governor.release(governor.acquire(lease_seconds=5, max_wait=5.0))
     assert time.monotonic() - started < 2.0, "the dead process's slot must come back"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_six_processes_racing_for_imports_get_exactly_the_daily_quota_between_them(
+    sqlite_file, unblocked, backend
+):
+    options = _options(
+        backend, sqlite_file, limit=100, in_flight=5, window=60, mode="reserve", attempts=4
+    )
+    options |= {"table": f"t-{uuid.uuid4().hex[:6]}", "daily_imports": 12}
+    procs = [_spawn(options) for _ in range(6)]
+    slots, refused = [], 0
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, f"a worker crashed: {err[-2000:]}"
+        slots += [json.loads(line)["slot"] for line in out.splitlines() if line.startswith("{")]
+        refused += out.count("refused")
+    assert len(slots) == 12, f"{len(slots)} imports reserved for one table, the day allows 12"
+    assert len(set(slots)) == 12, "two processes were handed the same reservation"
+    assert refused == 6 * 4 - 12
