@@ -28,7 +28,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     database = database_health()
     tasks = task_queue_health()
     ok = database["ok"] and tasks["ok"]
-    body = {"status": "ok" if ok else "error", "database": database, "task_queue": tasks}
+    status = "ok" if ok else "error"
+    if ok and not tasks["workers_running"]:
+        # Still 200: this web process can serve pages, and a load balancer must not take every
+        # web process out because the workers (often other machines) are down. Monitoring alerts
+        # on "degraded": nothing reaches ACTITO until a `qcluster` runs again.
+        status = "degraded"
+        tasks["problem"] = "No task worker is running: starts and imports wait in the queue."
+    body = {"status": status, "database": database, "task_queue": tasks}
     return JsonResponse(body, status=200 if ok else 503)
 
 
