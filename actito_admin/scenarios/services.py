@@ -347,9 +347,32 @@ def trigger_list_prepare(
     parsed: ParsedList,
     idempotency_key: uuid.UUID,
 ) -> TriggerRun:
-    """Store a checked list as a draft run; nothing is sent until `trigger_list_confirm`."""
+    """Store a checked list as a draft run; nothing is sent until `trigger_list_confirm`.
+
+    The same form submitted again gives back the same run. If the marketer went back and
+    changed the list before confirming, the draft takes the new list (nothing was sent)."""
+    counts = {
+        "reference_kind": reference_kind,
+        "total": len(parsed.references),
+        "duplicates": len(parsed.duplicates),
+        "invalid": [list(row) for row in parsed.invalid[:INVALID_KEPT]],
+    }
+    references = [str(ref) for ref in parsed.references]
     existing = TriggerRun.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
+        if existing.status == TriggerRun.Status.DRAFT and (
+            existing.reference_kind != reference_kind
+            or list(existing.items.order_by("position").values_list("reference", flat=True))
+            != references
+        ):
+            with transaction.atomic():
+                # Only while still a draft: a confirmed list is never rewritten.
+                if TriggerRun.objects.filter(pk=existing.pk, status=TriggerRun.Status.DRAFT).update(
+                    **counts
+                ):
+                    existing.items.all().delete()
+                    _create_items(existing, references)
+            existing.refresh_from_db()
         return existing
     try:
         with transaction.atomic():
@@ -357,21 +380,22 @@ def trigger_list_prepare(
                 kind=TriggerRun.Kind.LIST,
                 status=TriggerRun.Status.DRAFT,
                 **_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
-                reference_kind=reference_kind,
-                total=len(parsed.references),
-                duplicates=len(parsed.duplicates),
-                invalid=[list(row) for row in parsed.invalid[:INVALID_KEPT]],
+                **counts,
             )
-            TriggerItem.objects.bulk_create(
-                (
-                    TriggerItem(run=run, position=n, reference=str(ref))
-                    for n, ref in enumerate(parsed.references, start=1)
-                ),
-                batch_size=1000,
-            )
+            _create_items(run, references)
     except IntegrityError:
         return TriggerRun.objects.get(idempotency_key=idempotency_key)
     return run
+
+
+def _create_items(run: TriggerRun, references: list[str]) -> None:
+    TriggerItem.objects.bulk_create(
+        (
+            TriggerItem(run=run, position=n, reference=reference)
+            for n, reference in enumerate(references, start=1)
+        ),
+        batch_size=1000,
+    )
 
 
 def trigger_list_confirm(

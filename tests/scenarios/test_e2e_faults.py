@@ -74,7 +74,23 @@ def _check_truth(run: TriggerRun, sandbox) -> Counter:
         elif item.status in ("failed", "cancelled", "pending"):
             assert profile_id not in triggered, item.reference
     assert by_status["sending"] == 0
+    _page_shows(run, by_status)
     return by_status
+
+
+def _page_shows(run: TriggerRun, by_status: Counter) -> None:
+    """The run's page, as the marketer sees it, says the same as the items."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(run.requested_by)
+    html = client.get(f"/scenarios/runs/{run.pk}/").content.decode()
+    for count, words in (
+        (by_status["succeeded"], "started"),
+        (by_status["failed"], "failed"),
+        (by_status["unknown"], "outcome unknown"),
+    ):
+        assert f"<span>{count} {words}</span>" in html, f"the page does not say {count} {words}"
 
 
 def test_500s_leave_those_profiles_unknown_and_the_rest_started(

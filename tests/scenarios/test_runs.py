@@ -170,6 +170,27 @@ def _list_run(marketer, doc, refs: str) -> TriggerRun:
     return services.trigger_list_confirm(actor=marketer, run=run)
 
 
+def test_a_list_changed_after_going_back_is_checked_anew_until_it_is_confirmed(marketer, doc):
+    key = uuid.uuid4()
+
+    def prepare(refs: str) -> TriggerRun:
+        return services.trigger_list_prepare(
+            actor=marketer,
+            scenario=doc,
+            reference_kind="profileId",
+            parsed=parse_reference_list(refs, "profileId"),
+            idempotency_key=key,
+        )
+
+    first = prepare("147471\n147472\n")
+    again = prepare("147471\n147472\n147473\n")  # back button, one more line, same form
+    assert again.pk == first.pk and again.total == 3, "the check must show the edited list"
+    assert list(again.items.values_list("reference", flat=True)) == ["147471", "147472", "147473"]
+    services.trigger_list_confirm(actor=marketer, run=again)
+    after = prepare("1\n")
+    assert after.total == 3 and after.items.count() == 3, "a confirmed list is never rewritten"
+
+
 def test_a_list_is_confirmed_once_and_sends_each_profile_once(marketer, doc, sandbox):
     run = _list_run(marketer, doc, "147471\n147472\n147471\n999\n")
     services.trigger_list_confirm(actor=marketer, run=run)  # a double click
