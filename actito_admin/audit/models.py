@@ -9,6 +9,35 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# Target types the review filters on through columns derived from `data` (see `derived_refs`):
+# no event has a scenario or a table as its target, but trigger and import events are about one.
+SCENARIO_TARGET = "scenarios.scenario"
+TABLE_TARGET = "actito.table"
+
+
+def table_key(name: str) -> str:
+    """How a table name is stored in `table_ref` and looked up: ACTITO names ignore case."""
+    return name.strip().lower()[:200]
+
+
+def _ref(value: Any) -> str:
+    # Only plain ids and names: a list or an object under one of these keys is not a reference.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value).strip()
+
+
+def derived_refs(data: Any) -> tuple[str, str]:
+    """(scenario_ref, table_ref) of an event, derived from its recorded `data`.
+
+    Callers already record the scenario's ACTITO id as `scenario_id` (trigger events) and the
+    profile table's name as `table_name` or `table` (imports, trigger events).
+    """
+    if not isinstance(data, dict):
+        return "", ""
+    table = _ref(data.get("table_name")) or _ref(data.get("table"))
+    return _ref(data.get("scenario_id"))[:64], table_key(table)
+
 
 class AuditEventImmutable(Exception):
     """Raised on any attempt to change or remove an audit event."""
@@ -59,6 +88,8 @@ class AuditEventQuerySet(models.QuerySet):
         """The review filters; every argument is optional and they combine with AND.
 
         `action` ending in ".*" matches a family ("scenario.trigger.*"). `until` is exclusive.
+        Target type "scenarios.scenario" takes the scenario's ACTITO id (trigger events of it);
+        "actito.table" takes a table's name or ACTITO id (its trigger and import events).
         `text` looks in who, what, target, request id, IP and the recorded data; unlike the other
         filters it cannot use an index, so it is slow on a large log unless combined with others.
         """
@@ -75,10 +106,15 @@ class AuditEventQuerySet(models.QuerySet):
             qs = qs.filter(created_at__gte=since)
         if until is not None:
             qs = qs.filter(created_at__lt=until)
-        if target_type:
-            qs = qs.filter(target_type=target_type)
-        if target_id:
-            qs = qs.filter(target_id=target_id)
+        if target_type == SCENARIO_TARGET:
+            qs = qs.filter(scenario_ref=target_id) if target_id else qs.exclude(scenario_ref="")
+        elif target_type == TABLE_TARGET:
+            qs = qs.filter(_table_match(target_id)) if target_id else qs.exclude(table_ref="")
+        else:
+            if target_type:
+                qs = qs.filter(target_type=target_type)
+            if target_id:
+                qs = qs.filter(target_id=target_id)
         if text:
             match = (
                 models.Q(actor_username__icontains=text)
@@ -101,6 +137,20 @@ class AuditEventQuerySet(models.QuerySet):
         if event.request_id:
             related |= models.Q(request_id=event.request_id)
         return self.filter(related).exclude(pk=event.pk)
+
+
+def _table_match(value: str) -> models.Q:
+    """A table given by name, or by the ACTITO id the scenarios catalog knows it under."""
+    from actito_admin.scenarios.models import ProfileTable
+
+    names = {
+        table_key(name)
+        for name in ProfileTable.objects.filter(actito_id=value).values_list("name", flat=True)
+    } or {table_key(value)}
+    # One name is an equality, which walks audit_table_idx in page order; IN would have to sort.
+    if len(names) == 1:
+        return models.Q(table_ref=names.pop())
+    return models.Q(table_ref__in=sorted(names))
 
 
 PURGE_ACTION = "audit.purged"
@@ -137,6 +187,11 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # What the event is about besides its target, derived from `data` by record_event so the
+    # review can filter by scenario (ACTITO id) and table (table_key of its name) on an index.
+    # Not hashed (HASHED_FIELDS is fixed): `data`, which they are computed from, is.
+    scenario_ref = models.CharField(max_length=64, blank=True, default="", db_default="")
+    table_ref = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Tamper evidence (see chain.py): sha256 over this event's fields and the previous hash.
     prev_hash = models.CharField(max_length=64, blank=True, editable=False)
     hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -158,6 +213,8 @@ class AuditEvent(models.Model):
                 fields=["target_type", "target_id", "created_at", "id"], name="audit_target_idx"
             ),
             models.Index(fields=["request_id", "created_at", "id"], name="audit_request_idx"),
+            models.Index(fields=["scenario_ref", "created_at", "id"], name="audit_scenario_idx"),
+            models.Index(fields=["table_ref", "created_at", "id"], name="audit_table_idx"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
         ]
 

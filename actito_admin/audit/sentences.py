@@ -12,14 +12,19 @@ Keys of `data` the sentences use (services recording these actions should provid
 | auth.login_failed, locked_out  | username                                                   |
 | connection.updated             | changed (list of setting names; never values)              |
 | connection.tested              | error (on failure)                                         |
-| scenario.trigger.*             | scenario_name, profile_label (e.g. the e-mail address),    |
+| scenario.trigger.*             | scenario_id (ACTITO's; filter), scenario_name, table,      |
+|                                | profile_label (e.g. the e-mail address),                   |
 |                                | error (failed/cancelled), interactionBusinessKey,          |
 |                                | executionId, task_id (shown on the detail page)            |
-| import.*                       | file_name, table_name, row_count, rows_valid,              |
+| import.*                       | file_name, table_name (filter), row_count, rows_valid,     |
 |                                | rows_invalid, rows_created, rows_updated, error,           |
 |                                | file_kind ("original", "errors", "report"), task_id        |
 | audit.exported                 | format ("csv" or "jsonl"), filters (the query string)      |
 | audit.purged                   | count, retention_days, cutoff, archive, anchor_hash        |
+
+Keys marked "filter" are also copied by record_event into AuditEvent.scenario_ref and table_ref
+(any action may carry them; `table` stands in for `table_name`), which the Scenario and Table
+target filters search.
 """
 
 from __future__ import annotations
@@ -45,13 +50,13 @@ TARGET_URL_NAMES: dict[str, str] = {
     "scenarios.triggerrun": "scenarios:run",
     "scenarios.scenario": "scenarios:detail",
     "imports.importjob": "imports:detail",
-    "actito.table": "imports:table",
 }
-# Target types offered in the filter form (free text is accepted too).
+# Target types offered in the filter form (free text is accepted too). Scenario and Table match
+# the events about one (AuditEvent.scenario_ref / table_ref), not a target column.
 KNOWN_TARGET_TYPES = {
-    "scenarios.scenario": "Scenario",
+    "scenarios.scenario": "Scenario (its ACTITO id)",
     "scenarios.triggerrun": "Trigger run",
-    "actito.table": "Table",
+    "actito.table": "Table (its name or ACTITO id)",
     "imports.importjob": "Import",
     "auth.user": "User",
     "actito.connection": "ACTITO connection",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from actito_admin.accounts.client_ip import client_ip
 
 from . import chain
-from .models import AuditEvent
+from .models import AuditEvent, derived_refs
 
 REDACTED = "[redacted]"
 _SECRET_KEY_NAME = re.compile(
@@ -53,6 +53,9 @@ def record_event(
 ) -> AuditEvent:
     """Append one event. `target` is a model instance or a (type, id) pair.
 
+    The scenario and table the event is about are taken from `data` (`scenario_id`;
+    `table_name` or `table`) into indexed columns for the review's filters.
+
     The event is linked to the previous one by hash (see chain.py). Appends are serialised, so
     when called inside a longer transaction, other writers wait until that transaction ends:
     record events at the end of a unit of work where you can.
@@ -65,6 +68,9 @@ def record_event(
         target_label = str(target)[:255]
     elif target is not None:
         target_type, target_id = str(target[0]), str(target[1])
+    # Stored exactly as it will be read back, so the hash matches what verification reads.
+    recorded = chain.canonical_data(redact(data or {}))
+    scenario_ref, table_ref = derived_refs(recorded)
     event = AuditEvent(
         actor=user,
         actor_username=(user.get_username() if user else actor_username)[:150],
@@ -72,9 +78,10 @@ def record_event(
         target_type=target_type[:64],
         target_id=target_id[:128],
         target_label=target_label,
-        # Stored exactly as it will be read back, so the hash matches what verification reads.
-        data=chain.canonical_data(redact(data or {})),
+        data=recorded,
         outcome=outcome,
+        scenario_ref=scenario_ref,
+        table_ref=table_ref,
     )
     if request is not None:
         event.ip_address = chain.canonical_ip(client_ip(request))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -17,7 +19,7 @@ from actito_admin.accounts.types import AppRequest
 
 from . import export
 from .forms import PAGE_SIZE, AuditFilterForm, action_choices, cursor_for
-from .models import PURGE_ACTION, AuditEvent
+from .models import PURGE_ACTION, SCENARIO_TARGET, TABLE_TARGET, AuditEvent
 from .sentences import KNOWN_TARGET_TYPES
 from .services import record_event
 
@@ -63,6 +65,24 @@ def _pretty(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _about(event: AuditEvent, data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The scenario and table an event is about: (label, name, URL of all their events)."""
+    about = []
+    if event.scenario_ref:
+        name = str(data.get("scenario_name") or "")
+        text = f"«{name}» (ACTITO id {event.scenario_ref})" if name else event.scenario_ref
+        about.append(("Scenario", text, _filter_url(SCENARIO_TARGET, event.scenario_ref)))
+    if event.table_ref:
+        # Shown as recorded; the column holds the name folded to lower case.
+        name = str(data.get("table_name") or data.get("table") or event.table_ref)
+        about.append(("Table", name, _filter_url(TABLE_TARGET, event.table_ref)))
+    return about
+
+
+def _filter_url(target_type: str, target_id: str) -> str:
+    return f"{reverse('audit')}?{urlencode({'target_type': target_type, 'target_id': target_id})}"
+
+
 @require_GET
 def event_detail(request: AppRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(AuditEvent.objects.visible_to(request.user), pk=pk)
@@ -78,6 +98,7 @@ def event_detail(request: AppRequest, pk: int) -> HttpResponse:
         "event": event,
         "data_items": [(key, _pretty(value)) for key, value in sorted(data.items())],
         "related_ids": related_ids,
+        "about": _about(event, data),
         "same_run": same_run[:RELATED_LIMIT],
         "related_limit": RELATED_LIMIT,
     }
