@@ -143,9 +143,16 @@ class MappingForm(forms.Form):
         self.headers = headers
         self.table = table
         choices = target_choices(table)
+        table_name = table.name.replace("%", "%%")  # the message is %-formatted with the value
         for i, header in enumerate(headers):
             self.fields[f"col{i}_target"] = forms.ChoiceField(
-                label=f"Column “{header}” goes to", choices=choices, required=False
+                label=f"Column “{header}” goes to",
+                choices=choices,
+                required=False,
+                error_messages={
+                    "invalid_choice": f"Table {table_name} has no field “%(value)s”. "
+                    "Choose one from the list, or “Don't import”."
+                },
             )
             for option in OPTION_FIELDS:
                 self.fields[f"col{i}_{option}"] = forms.BooleanField(
@@ -199,19 +206,39 @@ class MappingForm(forms.Form):
 
     @staticmethod
     def initial_for(job: Any) -> dict[str, Any]:
-        initial: dict[str, Any] = {
-            "mode": job.mode,
-            "report_recipients": "\n".join(job.report_recipients),
+        return _mapping_initial(job) | {
             "leave_out_invalid": job.leave_out_invalid,
             "save_template": True,
         }
-        by_header = {m["header"]: m for m in job.mapping}
-        for i, header in enumerate(job.headers):
-            m = by_header.get(header)
-            initial[f"col{i}_target"] = m["target"] if m else SKIP
-            for option in OPTION_FIELDS:
-                initial[f"col{i}_{option}"] = bool(m and m.get(option))
-        return initial
+
+
+class TemplateForm(MappingForm):
+    """A saved mapping: the columns, options, mode and recipients of MappingForm, without the
+    choices that belong to one file (leaving rows out, remembering)."""
+
+    def __init__(self, *args: Any, headers: list[str], table: ImportTable, **kwargs: Any) -> None:
+        super().__init__(*args, headers=headers, table=table, **kwargs)
+        del self.fields["leave_out_invalid"]
+        del self.fields["save_template"]
+
+    @staticmethod
+    def initial_for(template: Any) -> dict[str, Any]:
+        return _mapping_initial(template)
+
+
+def _mapping_initial(source: Any) -> dict[str, Any]:
+    """Form values for a job's or a saved mapping's headers, mapping, mode and recipients."""
+    initial: dict[str, Any] = {
+        "mode": source.mode,
+        "report_recipients": "\n".join(source.report_recipients),
+    }
+    by_header = {m["header"]: m for m in source.mapping}
+    for i, header in enumerate(source.headers):
+        m = by_header.get(header)
+        initial[f"col{i}_target"] = m["target"] if m else SKIP
+        for option in OPTION_FIELDS:
+            initial[f"col{i}_{option}"] = bool(m and m.get(option))
+    return initial
 
 
 class SubmitForm(forms.Form):

@@ -928,6 +928,55 @@ def home_card_context() -> dict[str, Any]:
     return {"recent_imports": jobs}
 
 
+def template_table(template: MappingTemplate) -> ImportTable | None:
+    """The table a saved mapping is edited against: the structure copied by the latest import
+    into that table (a template is always saved from one, and jobs keep their copy after their
+    files are purged). None when no such import is left."""
+    structure = (
+        ImportJob.objects.filter(table_id=template.table_id)
+        .exclude(table_structure={})
+        .values_list("table_structure", flat=True)
+        .first()
+    )
+    return ImportTable.from_structure(structure) if structure else None
+
+
+def _column_settings(mapping: Sequence[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    return {m["header"]: (m["target"], *(bool(m.get(o)) for o in OPTION_FIELDS)) for m in mapping}
+
+
+def mapping_template_update(
+    *,
+    actor: AbstractBaseUser,
+    template: MappingTemplate,
+    mapping: list[dict[str, Any]],
+    mode: str,
+    report_recipients: list[str],
+    request: HttpRequest | None = None,
+) -> MappingTemplate:
+    """Save a marketer's changes to a saved mapping; the next file with these headers gets them."""
+    before, after = _column_settings(template.mapping), _column_settings(mapping)
+    with transaction.atomic():
+        template.mapping, template.mode = mapping, mode
+        template.report_recipients = report_recipients
+        template.updated_by = actor
+        template.save()
+        record_event(
+            actor=actor,
+            action="import.template_updated",
+            target=template,
+            data={
+                "table_name": template.table_name,
+                "columns": len(template.headers),
+                # Column names only (never values): which ones now go elsewhere or changed options.
+                "changed_columns": [h for h in template.headers if before.get(h) != after.get(h)],
+                "mode": mode,
+            },
+            request=request,
+        )
+    return template
+
+
 def mapping_template_delete(
     *, actor: AbstractBaseUser, template: MappingTemplate, request: HttpRequest | None = None
 ) -> None:

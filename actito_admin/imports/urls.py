@@ -8,6 +8,7 @@ app_name = "imports"
 urlpatterns = [
     path("new/", views.job_new, name="new"),
     path("mappings/", views.template_list, name="templates"),
+    path("mappings/<int:pk>/", views.template_edit, name="template_edit"),
     path("mappings/<int:pk>/delete/", views.template_delete, name="template_delete"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/status/", views.job_status, name="status"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -32,8 +33,10 @@ from .forms import (
     MappingForm,
     SubmitForm,
     TableForm,
+    TemplateForm,
     UploadForm,
 )
+from .mapping import ImportTable
 from .models import ImportJob, MappingTemplate
 from .validation import SYSTEM_ATTRIBUTES
 
@@ -135,11 +138,7 @@ def _workspace(
     table = services.job_table(job)
     context["table"] = table
     if table is not None:
-        context["key_names"] = [a.name for a in table.key_attributes]
-        # ACTITO fills profileId and creationMoment itself: not something to map.
-        context["mandatory_names"] = [
-            a.name for a in table.attributes if a.mandatory and a.name not in SYSTEM_ATTRIBUTES
-        ]
+        context.update(_table_facts(table))
         context["matches"] = services.job_matches(job)
         context["template"] = services.template_for(job)
         if job.is_editable and "mapping_form" not in extra:
@@ -147,8 +146,7 @@ def _workspace(
                 initial=MappingForm.initial_for(job), headers=job.headers, table=table
             )
         if "mapping_form" in context:
-            form = context["mapping_form"]
-            context["mode_choices"] = [(r, MODE_HELP[r.data["value"]][1]) for r in form["mode"]]
+            context["mode_choices"] = _mode_choices(context["mapping_form"])
             context["columns"] = _columns(
                 context["mapping_form"], context["matches"], context.get("detection")
             )
@@ -163,6 +161,21 @@ def _workspace(
         context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
     context.update(_status_context(job))
     return context
+
+
+def _table_facts(table: ImportTable) -> dict[str, list[str]]:
+    return {
+        "key_names": [a.name for a in table.key_attributes],
+        # ACTITO fills profileId and creationMoment itself: not something to map.
+        "mandatory_names": [
+            a.name for a in table.attributes if a.mandatory and a.name not in SYSTEM_ATTRIBUTES
+        ],
+    }
+
+
+def _mode_choices(form: MappingForm) -> list[tuple[Any, str]]:
+    """Each mode's radio button with its plain-language explanation."""
+    return [(r, MODE_HELP[r.data["value"]][1]) for r in form["mode"]]
 
 
 def _columns(
@@ -342,6 +355,49 @@ def job_output(request: AppRequest, pk: int, member: str) -> HttpResponse:
 def template_list(request: AppRequest) -> HttpResponse:
     templates = MappingTemplate.objects.select_related("updated_by")
     return render(request, "imports/templates.html", {"templates": templates})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(RUN, raise_exception=True)
+def template_edit(request: AppRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(MappingTemplate.objects.select_related("updated_by"), pk=pk)
+    table = services.template_table(template)
+    context: dict[str, Any] = {"template": template, "table": table}
+    if table is None:
+        # No import into this table is left to say which fields it has: nothing to choose from.
+        return render(request, "imports/template_edit.html", context, status=409)
+    if request.method == "POST":
+        form = TemplateForm(request.POST, headers=template.headers, table=table)
+        if form.is_valid():
+            data = form.cleaned_data
+            services.mapping_template_update(
+                actor=request.user,
+                template=template,
+                mapping=data["mapping"],
+                mode=data["mode"],
+                report_recipients=data["report_recipients"],
+                request=request,
+            )
+            messages.success(
+                request,
+                f"Mapping for {template.table_name or template.table_id} saved. The next file "
+                "with these columns gets it.",
+            )
+            return redirect("imports:templates")
+        status = 422
+    else:
+        form = TemplateForm(
+            initial=TemplateForm.initial_for(template), headers=template.headers, table=table
+        )
+        status = 200
+    context |= _table_facts(table) | {
+        "form": form,
+        "columns": form.columns(),
+        "mode_choices": _mode_choices(form),
+        # Links to fields the table no longer has show as "Don't import": say so.
+        "lost": [m for m in template.mapping if table.target(m["target"]) is None],
+    }
+    return render(request, "imports/template_edit.html", context, status=status)
 
 
 @require_POST

@@ -34,6 +34,29 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
+def uploaded_job(client: Any, name: str = "people.csv", data: bytes | None = None) -> ImportJob:
+    file = upload(name, data if data is not None else semicolon_cp1252_bytes())
+    response = client.post("/imports/new/", {"file": file})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return ImportJob.objects.latest("pk")
+
+
+def choose_demodoc(client: Any, job: ImportJob) -> ImportJob:
+    response = client.post(f"/imports/{job.pk}/table/", {"table": DEMODOC})
+    assert response.status_code == 200
+    job.refresh_from_db()
+    return job
+
+
+def mapping_post(job: ImportJob, **overrides: str) -> dict[str, str]:
+    """The mapping form as the browser posts it, with the job's current targets."""
+    by_header = {m["header"]: m["target"] for m in job.mapping}
+    data = {f"col{i}_target": by_header.get(h, "") for i, h in enumerate(job.headers)}
+    data |= {"mode": "CREATE_OR_UPDATE", "leave_out_invalid": "on", "save_template": "on"}
+    data |= overrides
+    return data
+
+
 def quota_used(table_id: str = DEMODOC) -> int:
     return get_governor().usage(table=table_id).imports_today or 0
 

@@ -22,11 +22,14 @@ from actito_admin.imports.models import ImportJob, MappingTemplate
 from tests.imports.test_limits import zip_of_repeated_text
 from tests.imports.web._web import (
     DEMODOC,
+    choose_demodoc,
+    mapping_post,
     quota_used,
     run_send_and_follow,
     run_validation,
     semicolon_cp1252_bytes,
     upload,
+    uploaded_job,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_dir", "fresh_cache")]
@@ -36,30 +39,9 @@ def _upload(client, name: str, data: bytes):
     return client.post("/imports/new/", {"file": upload(name, data)})
 
 
-def _uploaded_job(client, name: str = "people.csv", data: bytes | None = None) -> ImportJob:
-    response = _upload(client, name, data if data is not None else semicolon_cp1252_bytes())
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return ImportJob.objects.latest("pk")
-
-
-def _choose_demodoc(client, job: ImportJob) -> ImportJob:
-    response = client.post(f"/imports/{job.pk}/table/", {"table": DEMODOC})
-    assert response.status_code == 200
-    job.refresh_from_db()
-    return job
-
-
-def _mapping_post(job: ImportJob, **overrides) -> dict:
-    by_header = {m["header"]: m["target"] for m in job.mapping}
-    data = {f"col{i}_target": by_header.get(h, "") for i, h in enumerate(job.headers)}
-    data |= {"mode": "CREATE_OR_UPDATE", "leave_out_invalid": "on", "save_template": "on"}
-    data |= overrides
-    return data
-
-
 def _validated_job(client) -> ImportJob:
-    job = _choose_demodoc(client, _uploaded_job(client))
-    response = client.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    job = choose_demodoc(client, uploaded_job(client))
+    response = client.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     assert response.status_code == 200, response.content.decode()[:3000]
     return run_validation(ImportJob.objects.get(pk=job.pk))
 
@@ -83,7 +65,7 @@ def test_the_imports_list_explains_itself_when_empty(client_as_marketer):
 
 
 def test_a_semicolon_windows_1252_file_with_a_bom_is_read_correctly(client_as_marketer, sandbox):
-    job = _uploaded_job(client_as_marketer)
+    job = uploaded_job(client_as_marketer)
     assert (job.encoding, job.separator, job.had_bom) == ("cp1252-sig", ";", True)
     assert job.headers == ["E-mail", "Prénom", "Nom", "Langue"]
     page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
@@ -94,13 +76,13 @@ def test_a_semicolon_windows_1252_file_with_a_bom_is_read_correctly(client_as_ma
 
 
 def test_the_upload_is_kept_under_a_random_name_outside_static_files(client_as_marketer, settings):
-    job = _uploaded_job(client_as_marketer)
+    job = uploaded_job(client_as_marketer)
     stored = settings.UPLOAD_DIR / job.stored_name
     assert stored.exists() and "people" not in job.stored_name
 
 
 def test_overriding_the_separator_updates_the_preview_in_place(client_as_marketer, sandbox):
-    job = _uploaded_job(client_as_marketer)
+    job = uploaded_job(client_as_marketer)
     response = client_as_marketer.post(
         f"/imports/{job.pk}/format/",
         {"encoding": "cp1252-sig", "separator": ",", "quotechar": '"'},
@@ -115,7 +97,7 @@ def test_overriding_the_separator_updates_the_preview_in_place(client_as_markete
 
 
 def test_a_wrong_encoding_override_says_what_to_do(client_as_marketer):
-    job = _uploaded_job(client_as_marketer)
+    job = uploaded_job(client_as_marketer)
     response = client_as_marketer.post(
         f"/imports/{job.pk}/format/", {"encoding": "utf-8", "separator": ";", "quotechar": '"'}
     )
@@ -179,8 +161,8 @@ def test_a_zip_bomb_is_refused_at_upload_and_nothing_is_kept(
 
 def _checked(client, name: str, data: bytes) -> ImportJob:
     """Upload, choose demodoc, keep the suggested mapping and run the whole-file check."""
-    job = _choose_demodoc(client, _uploaded_job(client, name, data))
-    client.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    job = choose_demodoc(client, uploaded_job(client, name, data))
+    client.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     return run_validation(ImportJob.objects.get(pk=job.pk))
 
 
@@ -238,7 +220,7 @@ def test_an_htmx_upload_redirects_the_browser_to_the_job(client_as_marketer):
 
 
 def test_choosing_a_table_fills_the_mapping_with_confidence(client_as_marketer, sandbox):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
     assert job.table_name == "demodoc" and job.table_structure["id"] == DEMODOC
     targets = {m["header"]: m["target"] for m in job.mapping}
     assert targets == {
@@ -253,8 +235,8 @@ def test_choosing_a_table_fills_the_mapping_with_confidence(client_as_marketer, 
 
 
 def test_a_mode_needing_a_key_cannot_be_checked_without_a_key_column(client_as_marketer, sandbox):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
-    data = _mapping_post(job, col0_target="", mode="UPDATE_ONLY")
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    data = mapping_post(job, col0_target="", mode="UPDATE_ONLY")
     response = client_as_marketer.post(f"/imports/{job.pk}/validate/", data)
     assert response.status_code == 422
     assert "key field" in response.content.decode()
@@ -263,12 +245,12 @@ def test_a_mode_needing_a_key_cannot_be_checked_without_a_key_column(client_as_m
 
 
 def test_a_saved_mapping_is_applied_when_the_same_headers_come_back(client_as_marketer, sandbox):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
-    data = _mapping_post(job, col3_target="", col2_target="lastName")  # Langue: don't import
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    data = mapping_post(job, col3_target="", col2_target="lastName")  # Langue: don't import
     client_as_marketer.post(f"/imports/{job.pk}/validate/", data)
     assert MappingTemplate.objects.count() == 1
 
-    again = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer, "again.csv"))
+    again = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "again.csv"))
     assert "Langue" not in {m["header"] for m in again.mapping}
     assert "mapping saved on" in client_as_marketer.get(f"/imports/{again.pk}/").content.decode()
 
@@ -300,8 +282,8 @@ def test_a_file_unreadable_past_its_start_stops_the_check_with_a_message(
     # Valid UTF-8 for the first 100 KB (detection's sample), then a Latin-1 byte.
     body = "email;name\r\n" + "".join(f"p{i}@example.com;Name{i}\r\n" for i in range(5000))
     data = body.encode() + "late@example.com;Zoë\r\n".encode("latin-1")
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer, "late.csv", data))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "late.csv", data))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     job = run_validation(job)
     assert job.status == ImportJob.Status.UPLOADED
     assert "not valid UTF-8" in job.problem
@@ -312,8 +294,8 @@ def test_a_file_unreadable_past_its_start_stops_the_check_with_a_message(
 
 def test_a_file_with_no_valid_row_cannot_be_sent(client_as_marketer, sandbox):
     data = b"email;name\r\nnope;A\r\nstill-nope;B\r\n"
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer, "bad.csv", data))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "bad.csv", data))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     job = run_validation(job)
     assert job.status == ImportJob.Status.VALIDATED and not job.can_submit
     response = client_as_marketer.post(f"/imports/{job.pk}/submit/")
@@ -379,7 +361,7 @@ def test_when_actito_refuses_the_file_the_quota_is_given_back(client_as_marketer
 
     # Nothing was imported, so the marketer may fix things and check again.
     sandbox.app.clear_faults()
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     job = run_validation(job)
     assert job.status == ImportJob.Status.VALIDATED and job.failure == ""
 
@@ -416,8 +398,8 @@ def test_submitting_twice_counts_one_import(client_as_marketer, sandbox):
 
 
 def test_delete_mode_asks_for_the_table_name_before_sending(client_as_marketer, sandbox):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", _mapping_post(job, mode="DELETE"))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job, mode="DELETE"))
     job = run_validation(job)
     response = client_as_marketer.post(f"/imports/{job.pk}/submit/", {"confirm_table": "demo"})
     assert response.status_code == 422
@@ -441,7 +423,7 @@ def test_the_jobs_list_filters_by_status_and_shows_todays_quota(client_as_market
 
 
 def test_the_home_page_shows_recent_imports(client_as_marketer):
-    _uploaded_job(client_as_marketer, "home.csv")
+    uploaded_job(client_as_marketer, "home.csv")
     page = client_as_marketer.get("/").content.decode()
     assert "Recent imports" in page and "home.csv" in page
 
@@ -451,7 +433,7 @@ def test_old_files_are_deleted_but_the_job_and_its_audit_trail_stay(client_as_ma
 
     from django.utils import timezone
 
-    job = _uploaded_job(client_as_marketer)
+    job = uploaded_job(client_as_marketer)
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=40))
     settings.UPLOAD_RETENTION_DAYS = 30
     out = io.StringIO()
@@ -467,7 +449,7 @@ def test_old_files_are_deleted_but_the_job_and_its_audit_trail_stay(client_as_ma
 
 def test_a_gzip_upload_is_accepted(client_as_marketer):
     data = gzip.compress(semicolon_cp1252_bytes())
-    job = _uploaded_job(client_as_marketer, "people.csv.gz", data)
+    job = uploaded_job(client_as_marketer, "people.csv.gz", data)
     assert job.container == "gzip" and job.separator == ";"
 
 
@@ -509,8 +491,8 @@ def test_an_execution_still_running_after_a_day_is_marked_unknown(
 
 
 def test_the_status_poll_that_ends_a_check_never_asks_actito(client_as_marketer, sandbox):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     run_validation(job)
     from django.core.cache import cache
 
@@ -545,8 +527,8 @@ def test_a_check_or_upload_whose_worker_died_is_recovered(marketer):
 
 
 def test_a_saved_mapping_can_be_forgotten(client_as_marketer, sandbox):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", _mapping_post(job))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     template = MappingTemplate.objects.get()
     assert "E-mail" in client_as_marketer.get("/imports/mappings/").content.decode()
     client_as_marketer.post(f"/imports/mappings/{template.pk}/delete/")
@@ -555,7 +537,7 @@ def test_a_saved_mapping_can_be_forgotten(client_as_marketer, sandbox):
 
 
 def test_the_jobs_list_filters_by_table_and_user(client_as_marketer, marketer, viewer, sandbox):
-    _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer, "mine.csv"))
+    choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "mine.csv"))
     ImportJob.objects.create(requested_by=viewer, original_name="theirs.csv", stored_name="t")
     page = client_as_marketer.get(f"/imports/?table=demodoc&user={marketer.pk}").content.decode()
     assert "mine.csv" in page and "theirs.csv" not in page
@@ -572,7 +554,7 @@ def test_the_jobs_list_filters_by_table_and_user(client_as_marketer, marketer, v
     ],
 )
 def test_tampered_input_gets_an_answer_not_a_server_error(client_as_marketer, sandbox, path, data):
-    job = _choose_demodoc(client_as_marketer, _uploaded_job(client_as_marketer))
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
     response = client_as_marketer.post(f"/imports/{job.pk}/{path}/", data)
     assert response.status_code == 422
     job.refresh_from_db()
