@@ -1,13 +1,18 @@
 """Scenario list trigger benchmark: a list run through a real django-q2 cluster and the sandbox.
 
-    .venv/bin/python bench/scenario_bench.py --count 300 --limit 300 [--append docs/benchmarks.md]
+    .venv/bin/python bench/scenario_bench.py --count 600 --limit 200 [--append docs/benchmarks.md]
 
 Everything is real except ACTITO: its own SQLite database (migrated), the sandbox over HTTP on an
 ephemeral port, `manage.py qcluster` as a subprocess, and the list prepared and confirmed by the
-same services the pages call. We report the run's pace (items per minute between the first item
-sent and the last one finished) against the licence limit set on the connection (target ≥ 95 %),
-the busiest 60-s window as sent by us (must stay ≤ the limit), the outcomes, and whether the
-sandbox triggered any profile twice (must be none).
+same services the pages call. The list is several times the limit, so the licence's budget is
+the bottleneck. ACTITO's budget is per minute: a sender that uses all of it sends a minute's
+worth at once, then the next minute's worth as soon as the first leaves the 60-s window, and
+so on, so the soonest the last of C calls can leave is floor((C - 1) / limit) minutes after the
+first. The pace we report (target ≥ 95 %) is that ideal over the time we really took; C counts
+every call the sandbox saw (the token request too). We also report the busiest 60 s of
+arrivals as the sandbox counted them (must stay ≤ the limit), the outcomes, and whether the
+sandbox triggered any profile twice (must be none). The demo table `customers` holds 620
+profiles, hence --count ≤ 620.
 """
 
 from __future__ import annotations
@@ -38,20 +43,10 @@ def _django(db_path: Path) -> None:
     django.setup()
 
 
-def busiest_window(moments: list[float], seconds: float = 60.0) -> int:
-    moments = sorted(moments)
-    best = start = 0
-    for end, moment in enumerate(moments):
-        while moment - moments[start] >= seconds:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=300)
-    parser.add_argument("--limit", type=int, default=300, help="calls per minute")
+    parser.add_argument("--count", type=int, default=600, help="references (> limit, ≤ 620)")
+    parser.add_argument("--limit", type=int, default=200, help="calls per minute")
     parser.add_argument("--in-flight", type=int, default=5)
     parser.add_argument("--append", help="append the figures to this Markdown file")
     options = parser.parse_args()
@@ -118,10 +113,17 @@ def main() -> None:
     items = list(run.items.all())
     sent = [i.sent_at.timestamp() for i in items if i.sent_at]
     done = [i.finished_at.timestamp() for i in items if i.finished_at]
+    stats = sandbox.app.stats()
+    calls = stats["requests"]
+    if calls <= options.limit:
+        raise SystemExit("--count must be larger than --limit to measure a sustained pace")
+    # sent_at is noted when an item is claimed, before it waits for the governor; the last
+    # answer is the first moment we know the last call went out.
     elapsed = max(done) - min(sent)
-    pace = len(items) / elapsed * 60
+    ideal = (calls - 1) // options.limit * 60.0
+    ratio = ideal / elapsed
     outcomes = Counter(i.status for i in items)
-    triggered = Counter(t["profile_id"] for t in sandbox.app.stats()["triggers"])
+    triggered = Counter(t["profile_id"] for t in stats["triggers"])
     twice = sum(1 for n in triggered.values() if n > 1)
     sandbox.stop()
 
@@ -129,10 +131,11 @@ def main() -> None:
         "references": options.count,
         "limit (calls/min)": options.limit,
         "wall time from confirm to finished (s)": f"{wall:.1f}",
-        "first sent → last finished (s)": f"{elapsed:.1f}",
-        "pace (items/min)": f"{pace:.0f}",
-        "pace / limit": f"{pace / options.limit:.0%}",
-        "busiest 60-s window (items answered)": busiest_window(done),
+        "calls the sandbox saw (token included)": calls,
+        "first item claimed → last answer (s)": f"{elapsed:.1f}",
+        "soonest possible at the limit (s)": f"{ideal:.1f}",
+        "pace (soonest possible / taken)": f"{ratio:.1%}",
+        "busiest 60 s as the sandbox counted arrivals": stats["calls_per_minute_max"],
         "outcomes": ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
         "profiles triggered twice": twice,
     }
@@ -155,14 +158,21 @@ def main() -> None:
             *[f"| {k} | {v} |" for k, v in figures.items()],
             "",
             "The governor admits at most the limit in any 60.5-s window (the token request "
-            "counts too), so a list as long as the limit ends about one window after it starts; "
-            "the pace shown is items over that span.",
+            "counts too): a minute's worth goes out at once, then the next as soon as the first "
+            "leaves the window. The pace is the soonest the last call could leave at the limit, "
+            "floor((calls - 1) / limit) minutes, over the time taken; the 0.5-s margin per "
+            "window costs under 1 %.",
             "",
         ]
         # One append, never a rewrite: others add their own sections to the same file.
         with open(options.append, "a", encoding="utf-8") as out:
             out.write("\n".join(lines))
-    ok = pace >= 0.95 * options.limit and twice == 0 and outcomes.get("succeeded") == options.count
+    ok = (
+        ratio >= 0.95
+        and stats["calls_per_minute_max"] <= options.limit
+        and twice == 0
+        and outcomes.get("succeeded") == options.count
+    )
     raise SystemExit(0 if ok else 1)
 
 
