@@ -418,7 +418,11 @@ class ActitoClient:
                 "quota is used up). Try again in a moment."
             )
         elif status >= 500:
-            user = f"ACTITO had a problem on its side (HTTP {status}). Try again later."
+            user = f"ACTITO had a problem on its side (HTTP {status})."
+            if method == "GET":
+                # Only a read is safe to repeat blindly; after a POST the caller explains what
+                # to check first (ACTITO may have acted).
+                user += " Try again later."
         else:
             user = f"ACTITO answered HTTP {status} for {what}."
         # A 5xx after a POST may hide work ACTITO already did; other statuses mean it refused.
