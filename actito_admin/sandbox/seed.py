@@ -102,13 +102,18 @@ def build_tables() -> list[Table]:
         attributes=(
             *_system_attributes(),
             Attribute("emailAddress", "EMAIL_ADDRESS", unique=True, mandatory=True),
+            Attribute("title", "TITLE"),
             Attribute("firstName", "FIRSTNAME"),
             Attribute("lastName", "LASTNAME"),
+            Attribute("sex", "SEX"),
+            Attribute("birthDate", "BIRTHDATE"),
             Attribute("motherLanguage", "MOTHER_LANGUAGE"),
             Attribute("gsmNumber", "PHONE_NUMBER"),
             Attribute("addressCountry", "COUNTRY"),
             Attribute("company", "CUSTOM", "STRING"),
             Attribute("leadScore", "CUSTOM", "INTEGER"),
+            Attribute("expectedBudget", "CUSTOM", "DECIMAL"),
+            Attribute("lastContactMoment", "CUSTOM", "TIMESTAMP"),
             Attribute("source", "CUSTOM", "STRING", max_length=50),
             Attribute("consentGiven", "CUSTOM", "BOOLEAN"),
             Attribute("consentDate", "CUSTOM", "DATE"),
@@ -338,11 +343,17 @@ def build_profiles(tables: list[Table], rng: random.Random) -> dict[tuple[str, s
     for _ in range(420):
         person = people.person()
         consent = rng.random() < 0.8
+        score = rng.randrange(0, 100)
         person |= {
             "company": rng.choice(_COMPANIES),
-            "leadScore": str(rng.randrange(0, 100)),
+            "leadScore": str(score),
             "source": rng.choice(_SOURCES),
             "consentGiven": "true" if consent else "false",
+            # Derived from the score, not drawn: the rest of the seed stays as it was.
+            "expectedBudget": f"{score * 37.5:.2f}",
+            "lastContactMoment": (_BASE + timedelta(hours=score * 53)).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
         }
         if consent:
             person["consentDate"] = (_BASE + timedelta(days=rng.randrange(600))).strftime(

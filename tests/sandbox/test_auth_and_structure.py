@@ -70,9 +70,11 @@ def test_profile_tables_carry_id_name_attributes_subscriptions(api: httpx.Client
     assert customers["id"] == "17", "v5 table ids are digit strings"
     keys = {a["name"] for a in customers["attributes"] if a["unique"]}
     assert {"emailAddress", "customerId", "profileId"} <= keys, f"key attributes: {keys}"
-    kinds = {a.get("valueType") or a["type"] for a in customers["attributes"]}
     expected = {"STRING", "INTEGER", "DECIMAL", "BOOLEAN", "DATE", "TIMESTAMP", "EMAIL_ADDRESS"}
-    assert expected | {"PHONE_NUMBER", "SEX", "MOTHER_LANGUAGE", "COUNTRY"} <= kinds, kinds
+    expected |= {"PHONE_NUMBER", "SEX", "MOTHER_LANGUAGE", "COUNTRY", "BIRTHDATE", "TITLE"}
+    for name in ("customers", "prospects"):
+        kinds = {a.get("valueType") or a["type"] for a in tables[name]["attributes"]}
+        assert expected <= kinds, f"{name} lacks value types {expected - kinds}"
     assert {"name": "Newsletter"} in customers["subscriptions"], "subscriptions missing"
     assert customers["segmentations"][0]["categories"], "segmentation categories missing"
 
