@@ -36,3 +36,14 @@ def _template_updated(event: AuditEvent) -> str:
 @sentence("import.template_deleted")
 def _template_deleted(event: AuditEvent) -> str:
     return f"{event.actor_username or 'the system'} forgot {_mapping(event)}"
+
+
+@sentence("import.template_saved")
+def _template_saved(event: AuditEvent) -> str:
+    data = event.data if isinstance(event.data, dict) else {}
+    who = event.actor_username or "the system"
+    if data.get("created"):
+        table = data.get("table_name")
+        what = f"a mapping for table «{table}»" if table else "a mapping"
+        return f"{who} saved {what} while checking a file"
+    return f"{who} updated {_mapping(event)} while checking a file"

@@ -346,10 +346,15 @@ def import_job_validate_request(
 
 
 def mapping_template_save(*, actor: AbstractBaseUser, job: ImportJob) -> MappingTemplate:
-    template, _ = MappingTemplate.objects.update_or_create(
-        scope=get_connection().scope,
+    """Remember the job's mapping for files with the same headers (audited when it changes)."""
+    scope, key = get_connection().scope, header_key(job.headers)
+    previous = MappingTemplate.objects.filter(
+        scope=scope, table_id=job.table_id, header_key=key
+    ).first()
+    template, created = MappingTemplate.objects.update_or_create(
+        scope=scope,
         table_id=job.table_id,
-        header_key=header_key(job.headers),
+        header_key=key,
         defaults={
             "table_name": job.table_name,
             "headers": job.headers,
@@ -359,6 +364,28 @@ def mapping_template_save(*, actor: AbstractBaseUser, job: ImportJob) -> Mapping
             "updated_by": actor,
         },
     )
+    changed = (
+        []
+        if previous is None
+        else [
+            h
+            for h in job.headers
+            if _column_settings(previous.mapping).get(h) != _column_settings(job.mapping).get(h)
+        ]
+    )
+    if created or changed or (previous and previous.mode != job.mode):
+        record_event(
+            actor=actor,
+            action="import.template_saved",
+            target=template,
+            data={
+                "table_name": template.table_name,
+                "columns": len(template.headers),
+                "changed_columns": changed,
+                "created": created,
+                "import_id": job.pk,
+            },
+        )
     return template
 
 

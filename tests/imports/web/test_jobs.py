@@ -255,6 +255,23 @@ def test_a_saved_mapping_is_applied_when_the_same_headers_come_back(client_as_ma
     assert "mapping saved on" in client_as_marketer.get(f"/imports/{again.pk}/").content.decode()
 
 
+def test_remembering_a_mapping_is_audited_only_when_it_changes(client_as_marketer, sandbox):
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
+    saved = AuditEvent.objects.filter(action="import.template_saved")
+    assert saved.count() == 1 and saved.get().data["created"] is True
+    assert "mark saved a mapping for table «demodoc»" in saved.get().sentence
+
+    same = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "same.csv"))
+    client_as_marketer.post(f"/imports/{same.pk}/validate/", mapping_post(same))
+    assert saved.count() == 1, "saving an unchanged mapping again is no news"
+
+    other = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "other.csv"))
+    client_as_marketer.post(f"/imports/{other.pk}/validate/", mapping_post(other, col3_target=""))
+    latest = saved.order_by("-id").first()
+    assert saved.count() == 2 and latest.data["changed_columns"] == ["Langue"], latest.data
+
+
 # --- validation ----------------------------------------------------------------------------------
 
 
