@@ -267,6 +267,11 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
         return _after_action(request, run.retried_as)
     if not run.can_retry or run.scenario is None:
         return _after_action(request, run)
+    question = f"Start «{run.scenario_label}» again for {run.profile_label}?"
+    if run.status == TriggerRun.Status.UNKNOWN:
+        question += " ACTITO may already have started it: check first."
+    if not _confirmed(request):
+        return _confirm_page(request, run, question, "Yes, start it again", "scenarios:run_retry")
     return _after_action(
         request, services.trigger_run_retry(actor=request.user, run=run, request=request)
     )
@@ -290,8 +295,25 @@ def run_resume(request: AppRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required(TRIGGER, raise_exception=True)
 def run_cancel(request: AppRequest, pk: int) -> HttpResponse:
-    run = services.trigger_run_cancel(actor=request.user, run=_visible_run(pk), request=request)
+    run = _visible_run(pk)
+    if run.can_cancel and not _confirmed(request):
+        question = f"Cancel this list? Profiles not sent yet will not get «{run.scenario_label}»."
+        return _confirm_page(request, run, question, "Yes, cancel the rest", "scenarios:run_cancel")
+    run = services.trigger_run_cancel(actor=request.user, run=run, request=request)
     return _after_action(request, run)
+
+
+def _confirmed(request: AppRequest) -> bool:
+    """htmx requests were confirmed in the browser (data-confirm); a plain form post, sent
+    when scripts do not run, is confirmed on a page of its own first."""
+    return bool(request.htmx) or request.POST.get("confirmed") == "yes"
+
+
+def _confirm_page(
+    request: AppRequest, run: TriggerRun, question: str, button: str, url_name: str
+) -> HttpResponse:
+    context = {"run": run, "question": question, "button": button, "action": url_name}
+    return render(request, "scenarios/confirm.html", context)
 
 
 @require_GET

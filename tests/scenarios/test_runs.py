@@ -266,3 +266,25 @@ def test_an_eta_uses_the_licence_pace_before_there_is_one(marketer, doc):
     run = _list_run(marketer, doc, "\n".join(str(n) for n in range(1, 121)))
     run.status = "running"
     assert run.eta_seconds(run.counts(), calls_per_minute=60) == 121
+
+
+def test_without_scripts_try_again_asks_on_a_page_before_starting(
+    client_as_marketer, marketer, doc, sandbox
+):
+    run = _run_task(_request(marketer, doc, ref="emailAddress=nobody@example.com"))
+    page = client_as_marketer.post(f"/scenarios/runs/{run.pk}/retry/")
+    assert page.status_code == 200
+    assert "Please confirm" in page.content.decode()
+    assert not TriggerRun.objects.filter(retry_of=run).exists(), "nothing starts unconfirmed"
+    done = client_as_marketer.post(f"/scenarios/runs/{run.pk}/retry/", {"confirmed": "yes"})
+    retry = TriggerRun.objects.get(retry_of=run)
+    assert done.status_code == 302 and done["Location"] == f"/scenarios/runs/{retry.pk}/"
+
+
+def test_without_scripts_cancelling_a_list_asks_on_a_page_first(client_as_marketer, marketer, doc):
+    run = _list_run(marketer, doc, "147471\n147472\n")
+    page = client_as_marketer.post(f"/scenarios/runs/{run.pk}/cancel/")
+    assert "Please confirm" in page.content.decode()
+    assert TriggerRun.objects.get(pk=run.pk).status != "cancelled", "cancelled unconfirmed"
+    client_as_marketer.post(f"/scenarios/runs/{run.pk}/cancel/", {"confirmed": "yes"})
+    assert TriggerRun.objects.get(pk=run.pk).status == "cancelled"
