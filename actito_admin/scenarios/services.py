@@ -422,18 +422,19 @@ def trigger_list_confirm(
 
 def trigger_run_pause(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
     # The worker sees the new status before its next item and stops without re-enqueueing.
-    TriggerRun.objects.filter(pk=run.pk, status__in=TriggerRun.ACTIVE).update(
-        status=TriggerRun.Status.PAUSED
-    )
+    # Lists only: a single start is one call, already on its way.
+    TriggerRun.objects.filter(
+        pk=run.pk, kind=TriggerRun.Kind.LIST, status__in=TriggerRun.ACTIVE
+    ).update(status=TriggerRun.Status.PAUSED)
     run.refresh_from_db()
     return run
 
 
 def trigger_run_resume(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
     with transaction.atomic():
-        if TriggerRun.objects.filter(pk=run.pk, status=TriggerRun.Status.PAUSED).update(
-            status=TriggerRun.Status.QUEUED
-        ):
+        if TriggerRun.objects.filter(
+            pk=run.pk, kind=TriggerRun.Kind.LIST, status=TriggerRun.Status.PAUSED
+        ).update(status=TriggerRun.Status.QUEUED):
             _enqueue(run)
     run.refresh_from_db()
     return run
@@ -445,7 +446,9 @@ def trigger_run_cancel(
     """Stop a list: items not sent yet are cancelled; an item being sent finishes normally."""
     with transaction.atomic():
         claimed = TriggerRun.objects.filter(
-            pk=run.pk, status__in=(*TriggerRun.ACTIVE, TriggerRun.Status.PAUSED)
+            pk=run.pk,
+            kind=TriggerRun.Kind.LIST,
+            status__in=(*TriggerRun.ACTIVE, TriggerRun.Status.PAUSED),
         ).update(status=TriggerRun.Status.CANCELLED, finished_at=timezone.now())
         if not claimed:
             run.refresh_from_db()

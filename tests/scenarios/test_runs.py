@@ -288,3 +288,13 @@ def test_without_scripts_cancelling_a_list_asks_on_a_page_first(client_as_market
     assert TriggerRun.objects.get(pk=run.pk).status != "cancelled", "cancelled unconfirmed"
     client_as_marketer.post(f"/scenarios/runs/{run.pk}/cancel/", {"confirmed": "yes"})
     assert TriggerRun.objects.get(pk=run.pk).status == "cancelled"
+
+
+def test_a_single_start_cannot_be_paused_or_cancelled_by_a_hand_made_post(
+    client_as_marketer, marketer, doc
+):
+    run = _request(marketer, doc)  # queued, not yet sent
+    client_as_marketer.post(f"/scenarios/runs/{run.pk}/pause/", HTTP_HX_REQUEST="true")
+    client_as_marketer.post(f"/scenarios/runs/{run.pk}/cancel/", {"confirmed": "yes"})
+    assert TriggerRun.objects.get(pk=run.pk).status == "queued", "only lists pause or cancel"
+    assert not AuditEvent.objects.filter(action="scenario.trigger.cancelled").exists()
