@@ -122,7 +122,10 @@ class HistoryForm(forms.Form):
     scenario = forms.CharField(label="Scenario", required=False, max_length=200)
     table = forms.CharField(label="Table", required=False, max_length=200)
     user = forms.ModelChoiceField(
-        label="Requested by", required=False, queryset=User.objects.order_by("username")
+        label="Requested by",
+        required=False,
+        queryset=User.objects.order_by("username"),
+        empty_label="Anyone",
     )
     status = forms.ChoiceField(label="Status", required=False)
     date_from = forms.DateField(label="From", required=False)
