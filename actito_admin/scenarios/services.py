@@ -484,9 +484,14 @@ def trigger_run_claim(*, run_id: int) -> bool:
 
 
 def stale_after_seconds(connection: EffectiveConnection | None = None) -> float:
-    """How long a worker may stay silent: a call's longest wait (3 tries) plus a margin."""
+    """How long a worker may stay silent: one send's longest path plus a margin.
+
+    Three tries, each with its governor wait and timeout, and two back-offs of at most 30 s
+    (a Retry-After can ask for that long). A live worker must never look dead: recovery would
+    then report its item as outcome unknown while it is still being sent."""
     connection = connection or get_connection()
-    return connection.timeout_seconds * 3 + 60
+    tries, backoffs = 3, 2 * 30.0
+    return tries * (connection.timeout_seconds + CAPACITY_WAIT_SECONDS) + backoffs + 60
 
 
 def trigger_runs_recover(*, stale_after: float | None = None, run_id: int | None = None) -> int:
