@@ -365,13 +365,7 @@ def mapping_template_save(*, actor: AbstractBaseUser, job: ImportJob) -> Mapping
         },
     )
     changed = (
-        []
-        if previous is None
-        else [
-            h
-            for h in job.headers
-            if _column_settings(previous.mapping).get(h) != _column_settings(job.mapping).get(h)
-        ]
+        [] if previous is None else _changed_columns(job.headers, previous.mapping, job.mapping)
     )
     if created or changed or (previous and previous.mode != job.mode):
         record_event(
@@ -972,6 +966,14 @@ def _column_settings(mapping: Sequence[dict[str, Any]]) -> dict[str, tuple[Any, 
     return {m["header"]: (m["target"], *(bool(m.get(o)) for o in OPTION_FIELDS)) for m in mapping}
 
 
+def _changed_columns(
+    headers: Sequence[str], before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
+) -> list[str]:
+    """Names of the columns whose target or options differ (never their values)."""
+    old, new = _column_settings(before), _column_settings(after)
+    return [h for h in headers if old.get(h) != new.get(h)]
+
+
 def mapping_template_update(
     *,
     actor: AbstractBaseUser,
@@ -982,7 +984,7 @@ def mapping_template_update(
     request: HttpRequest | None = None,
 ) -> MappingTemplate:
     """Save a marketer's changes to a saved mapping; the next file with these headers gets them."""
-    before, after = _column_settings(template.mapping), _column_settings(mapping)
+    changed = _changed_columns(template.headers, template.mapping, mapping)
     with transaction.atomic():
         template.mapping, template.mode = mapping, mode
         template.report_recipients = report_recipients
@@ -996,7 +998,7 @@ def mapping_template_update(
                 "table_name": template.table_name,
                 "columns": len(template.headers),
                 # Column names only (never values): which ones now go elsewhere or changed options.
-                "changed_columns": [h for h in template.headers if before.get(h) != after.get(h)],
+                "changed_columns": changed,
                 "mode": mode,
             },
             request=request,
