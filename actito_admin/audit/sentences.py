@@ -19,6 +19,7 @@ Keys of `data` the sentences use (services recording these actions should provid
 | import.*                       | file_name, table_name (filter), row_count, rows_valid,     |
 |                                | rows_invalid, rows_created, rows_updated, error,           |
 |                                | file_kind ("original", "errors", "report"), task_id        |
+| import.template_*              | table_name, changed_columns (column names), created        |
 | audit.exported                 | format ("csv" or "jsonl"), filters (the query string)      |
 | audit.purged                   | count, retention_days, cutoff, archive, anchor_hash        |
 
@@ -254,6 +255,38 @@ def _import_file_downloaded(event: AuditEvent) -> str:
     kind = _d(event, "file_kind")
     what = f"the {kind} file" if kind else "the file"
     return f"{_who(event)} downloaded {what} of import {_file(event)}"
+
+
+def _mapping(event: AuditEvent) -> str:
+    table = _d(event, "table_name")
+    return f"the saved mapping for table {_quoted(table)}" if table else "a saved mapping"
+
+
+@sentence("import.template_saved")
+def _template_saved(event: AuditEvent) -> str:
+    data = event.data if isinstance(event.data, dict) else {}
+    if data.get("created") is True:
+        table = _d(event, "table_name")
+        what = f"a mapping for table {_quoted(table)}" if table else "a mapping"
+        return f"{_who(event)} saved {what} while checking a file"
+    return f"{_who(event)} updated {_mapping(event)} while checking a file"
+
+
+@sentence("import.template_updated")
+def _template_updated(event: AuditEvent) -> str:
+    data = event.data if isinstance(event.data, dict) else {}
+    changed = data.get("changed_columns")
+    detail = (
+        f" (columns {', '.join(map(str, changed))})"
+        if changed and isinstance(changed, list)
+        else ""
+    )
+    return f"{_who(event)} changed {_mapping(event)}{detail}"
+
+
+@sentence("import.template_deleted")
+def _template_deleted(event: AuditEvent) -> str:
+    return f"{_who(event)} forgot {_mapping(event)}"
 
 
 # --- audit --------------------------------------------------------------------------------------
