@@ -232,6 +232,18 @@ class TriggerRun(models.Model):
         return self.retries.order_by("pk").first() if self.pk else None
 
     @property
+    def retry_question(self) -> str:
+        """What a person confirms before trying again (the dialog and the no-script page)."""
+        question = f"Start «{self.scenario_label}» again for {self.profile_label}?"
+        if self.status == self.Status.UNKNOWN:
+            question += " ACTITO may already have started it: check first."
+        return question
+
+    @property
+    def cancel_question(self) -> str:
+        return f"Cancel this list? Profiles not sent yet will not get «{self.scenario_label}»."
+
+    @property
     def retry_key(self) -> uuid.UUID:
         """The idempotency key of this run's retry, the same however often it is asked for."""
         return uuid.uuid5(self.idempotency_key, "retry")

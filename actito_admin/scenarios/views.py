@@ -267,11 +267,10 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
         return _after_action(request, run.retried_as)
     if not run.can_retry or run.scenario is None:
         return _after_action(request, run)
-    question = f"Start «{run.scenario_label}» again for {run.profile_label}?"
-    if run.status == TriggerRun.Status.UNKNOWN:
-        question += " ACTITO may already have started it: check first."
     if not _confirmed(request):
-        return _confirm_page(request, run, question, "Yes, start it again", "scenarios:run_retry")
+        return _confirm_page(
+            request, run, run.retry_question, "Yes, start it again", "scenarios:run_retry"
+        )
     return _after_action(
         request, services.trigger_run_retry(actor=request.user, run=run, request=request)
     )
@@ -297,8 +296,9 @@ def run_resume(request: AppRequest, pk: int) -> HttpResponse:
 def run_cancel(request: AppRequest, pk: int) -> HttpResponse:
     run = _visible_run(pk)
     if run.can_cancel and not _confirmed(request):
-        question = f"Cancel this list? Profiles not sent yet will not get «{run.scenario_label}»."
-        return _confirm_page(request, run, question, "Yes, cancel the rest", "scenarios:run_cancel")
+        return _confirm_page(
+            request, run, run.cancel_question, "Yes, cancel the rest", "scenarios:run_cancel"
+        )
     run = services.trigger_run_cancel(actor=request.user, run=run, request=request)
     return _after_action(request, run)
 
