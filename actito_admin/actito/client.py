@@ -51,6 +51,7 @@ SERVICE = "service"
 UNPREFIXED = "unprefixed"
 TOKEN_SAFETY_SECONDS = 60  # refresh this long before ACTITO says the token expires (§2.1)
 DEFAULT_TOKEN_TTL = 900.0
+MAX_BACKOFF_SECONDS = 30.0  # the longest pause between two tries, whatever Retry-After says
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _CHUNK = 64 * 1024
 _PROFILE_REF = re.compile(r"profile \S+")
@@ -116,7 +117,7 @@ class ActitoClient:
         transport: httpx.BaseTransport | None = None,
         max_attempts: int = 3,
         backoff_seconds: float = 2.0,
-        max_backoff_seconds: float = 30.0,
+        max_backoff_seconds: float = MAX_BACKOFF_SECONDS,
         token_cache: Any = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

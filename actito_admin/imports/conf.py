@@ -47,10 +47,11 @@ def retention_days() -> int:
     return int(getattr(settings, "UPLOAD_RETENTION_DAYS", 30))
 
 
+def max_import_bytes() -> int:
+    """The most ACTITO accepts for one import file, after compression."""
+    return int(settings.ACTITO_MAX_IMPORT_MB) * MiB
+
+
 def file_limits() -> Limits:
     """Reading limits for uploads, with ACTITO's size limit on what it receives."""
-    return Limits(max_compressed_bytes=int(settings.ACTITO_MAX_IMPORT_MB) * MiB)
-
-
-def max_import_bytes() -> int:
-    return file_limits().max_compressed_bytes
+    return Limits(max_compressed_bytes=max_import_bytes())

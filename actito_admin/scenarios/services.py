@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from actito_admin.actito.client import MAX_BACKOFF_SECONDS
 from actito_admin.actito.connection import (
     EffectiveConnection,
     build_client,
@@ -42,6 +43,7 @@ CATALOG_LOST_AFTER = timedelta(minutes=5)  # a refresh queued this long ago lost
 PROFILE_CACHE_SECONDS = 60
 CHUNK_SECONDS = 60.0  # a run task works this long, then re-enqueues itself (Q timeout is 900 s)
 CAPACITY_WAIT_SECONDS = 2.0  # longer governor waits are shown as "waiting for ACTITO capacity"
+SEND_ATTEMPTS = 3  # tries of one trigger; only a refusal (429) or an unsent request is tried again
 MAX_BUSY_REFUSALS = 30  # 429s for one item before it is failed (each after the client's retries)
 INVALID_KEPT = 100
 
@@ -490,8 +492,8 @@ def stale_after_seconds(connection: EffectiveConnection | None = None) -> float:
     (a Retry-After can ask for that long). A live worker must never look dead: recovery would
     then report its item as outcome unknown while it is still being sent."""
     connection = connection or get_connection()
-    tries, backoffs = 3, 2 * 30.0
-    return tries * (connection.timeout_seconds + CAPACITY_WAIT_SECONDS) + backoffs + 60
+    backoffs = (SEND_ATTEMPTS - 1) * MAX_BACKOFF_SECONDS
+    return SEND_ATTEMPTS * (connection.timeout_seconds + CAPACITY_WAIT_SECONDS) + backoffs + 60
 
 
 def trigger_runs_recover(*, stale_after: float | None = None, run_id: int | None = None) -> int:
@@ -533,7 +535,7 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
     run = TriggerRun.objects.get(pk=run_id)
     deadline = time.monotonic() + budget_seconds
     try:
-        client = build_client(max_wait_seconds=CAPACITY_WAIT_SECONDS, max_attempts=3)
+        client = build_client(max_wait_seconds=CAPACITY_WAIT_SECONDS, max_attempts=SEND_ATTEMPTS)
     except ActitoError as exc:  # not configured: nothing can be sent
         _fail_pending(run, exc)
         _finish(run)
