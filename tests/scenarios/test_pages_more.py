@@ -19,7 +19,7 @@ from actito_admin.actito.models import Connection
 from actito_admin.audit.models import AuditEvent
 from actito_admin.scenarios import services
 from actito_admin.scenarios.models import Catalog, ProfileTable, Scenario, TriggerRun
-from actito_admin.scenarios.references import parse_reference_list
+from tests.scenarios._helpers import confirmed_list, doc_scenario
 
 pytestmark = pytest.mark.django_db
 UNREACHABLE = {"SANDBOX_URL": "http://127.0.0.1:9", "ACTITO_BASE_URL": "", "ACTITO_API_KEY": ""}
@@ -29,14 +29,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 def _doc_scenario() -> Scenario:
     scope = get_connection().scope
     ProfileTable.objects.create(scope=scope, name="demodoc", key_attributes=["emailAddress"])
-    return Scenario.objects.create(
-        scope=scope,
-        table="demodoc",
-        actito_id="11160",
-        name="DocScenarioAPI60dd2012-b296-43fc-bae5-6cb6c1b2d170",
-        is_active=True,
-        is_start_event_triggered=True,
-    )
+    return doc_scenario()
 
 
 @pytest.fixture
@@ -59,14 +52,7 @@ def _run(name: str = "Welcome", **fields) -> TriggerRun:
 
 
 def _list_run(marketer, scenario: Scenario, refs: str = "147471\n147472\n") -> TriggerRun:
-    run = services.trigger_list_prepare(
-        actor=marketer,
-        scenario=scenario,
-        reference_kind="profileId",
-        parsed=parse_reference_list(refs, "profileId"),
-        idempotency_key=uuid.uuid4(),
-    )
-    return services.trigger_list_confirm(actor=marketer, run=run)
+    return confirmed_list(marketer, scenario, refs)
 
 
 # --- history: dates are local days ----------------------------------------------------------------

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from actito_admin.actito.connection import get_connection
 from actito_admin.actito.errors import ActitoError, GovernorBusy
 from actito_admin.actito.models import Connection
 from actito_admin.actito.schemas import ProfileRef
@@ -17,6 +16,7 @@ from actito_admin.audit.models import AuditEvent
 from actito_admin.scenarios import services, tasks
 from actito_admin.scenarios.models import Scenario, TriggerItem, TriggerRun
 from actito_admin.scenarios.references import parse_reference_list
+from tests.scenarios._helpers import confirmed_list, doc_scenario
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def doc(sandbox) -> Scenario:
     Connection.objects.create(name="default", calls_per_minute=6000, timeout_seconds=5)
-    return Scenario.objects.create(
-        scope=get_connection().scope,
-        table="demodoc",
-        actito_id="11160",
-        name="DocScenarioAPI60dd2012-b296-43fc-bae5-6cb6c1b2d170",
-        is_active=True,
-        is_start_event_triggered=True,
-    )
+    return doc_scenario()
 
 
 def _request(marketer, doc, ref: str = "147471", key: uuid.UUID | None = None) -> TriggerRun:
@@ -159,17 +152,6 @@ def test_a_429_from_actito_is_retried_later_because_actito_did_not_act(marketer,
     assert (item.status, item.attempts) == ("pending", 1)
 
 
-def _list_run(marketer, doc, refs: str) -> TriggerRun:
-    run = services.trigger_list_prepare(
-        actor=marketer,
-        scenario=doc,
-        reference_kind="profileId",
-        parsed=parse_reference_list(refs, "profileId"),
-        idempotency_key=uuid.uuid4(),
-    )
-    return services.trigger_list_confirm(actor=marketer, run=run)
-
-
 def test_a_list_changed_after_going_back_is_checked_anew_until_it_is_confirmed(marketer, doc):
     key = uuid.uuid4()
 
@@ -192,7 +174,7 @@ def test_a_list_changed_after_going_back_is_checked_anew_until_it_is_confirmed(m
 
 
 def test_a_list_is_confirmed_once_and_sends_each_profile_once(marketer, doc, sandbox):
-    run = _list_run(marketer, doc, "147471\n147472\n147471\n999\n")
+    run = confirmed_list(marketer, doc, "147471\n147472\n147471\n999\n")
     services.trigger_list_confirm(actor=marketer, run=run)  # a double click
     run = _run_task(run)
     counts = run.counts()
@@ -205,7 +187,7 @@ def test_a_list_is_confirmed_once_and_sends_each_profile_once(marketer, doc, san
 
 
 def test_a_cancelled_list_sends_nothing_more(marketer, doc, sandbox):
-    run = _list_run(marketer, doc, "147471\n147472\n")
+    run = confirmed_list(marketer, doc, "147471\n147472\n")
     services.trigger_run_cancel(actor=marketer, run=run)
     run = _run_task(run)
     assert run.status == "cancelled"
@@ -217,7 +199,7 @@ def test_a_cancelled_list_sends_nothing_more(marketer, doc, sandbox):
 def test_a_paused_list_waits_and_resumes_where_it_stopped(
     marketer, doc, sandbox, django_capture_on_commit_callbacks
 ):
-    run = _list_run(marketer, doc, "147471\n147472\n")
+    run = confirmed_list(marketer, doc, "147471\n147472\n")
     services.trigger_run_pause(actor=marketer, run=run)
     assert _run_task(run).status == "paused"
     with django_capture_on_commit_callbacks() as callbacks:
@@ -230,7 +212,7 @@ def test_a_paused_list_waits_and_resumes_where_it_stopped(
 def test_a_run_past_its_time_budget_requeues_itself(
     marketer, doc, sandbox, django_capture_on_commit_callbacks
 ):
-    run = _list_run(marketer, doc, "147471\n147472\n")
+    run = confirmed_list(marketer, doc, "147471\n147472\n")
     assert services.trigger_run_claim(run_id=run.pk)
     with django_capture_on_commit_callbacks() as callbacks:
         services.trigger_run_process(run_id=run.pk, budget_seconds=0)
@@ -263,7 +245,7 @@ def test_try_again_from_two_tabs_starts_one_retry_and_the_page_says_where_it_wen
 
 
 def test_an_eta_uses_the_licence_pace_before_there_is_one(marketer, doc):
-    run = _list_run(marketer, doc, "\n".join(str(n) for n in range(1, 121)))
+    run = confirmed_list(marketer, doc, "\n".join(str(n) for n in range(1, 121)))
     run.status = "running"
     assert run.eta_seconds(run.counts(), calls_per_minute=60) == 121
 
@@ -282,7 +264,7 @@ def test_without_scripts_try_again_asks_on_a_page_before_starting(
 
 
 def test_without_scripts_cancelling_a_list_asks_on_a_page_first(client_as_marketer, marketer, doc):
-    run = _list_run(marketer, doc, "147471\n147472\n")
+    run = confirmed_list(marketer, doc, "147471\n147472\n")
     page = client_as_marketer.post(f"/scenarios/runs/{run.pk}/cancel/")
     assert "Please confirm" in page.content.decode()
     assert TriggerRun.objects.get(pk=run.pk).status != "cancelled", "cancelled unconfirmed"
