@@ -159,6 +159,9 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
     Q_CLUSTER["redis"] = REDIS_URL
+    # Sessions are read on every request, live-status polls included: from Redis, the database
+    # only on a miss.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # A database cache, not local memory: the web server and the workers must see the same cache
     # (token cache, scenario lists, cluster statistics).
@@ -173,8 +176,10 @@ else:
 # --- Auth, roles and lockout --------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "actito_admin.accounts.backends.RoleBackend",
 ]
+# How long a web process may answer from its copy of a user's permissions (see RoleBackend).
+PERMISSION_CACHE_SECONDS = env_int("PERMISSION_CACHE_SECONDS", 10)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from actito_admin.accounts.roles import role_of
 
@@ -16,11 +17,12 @@ def console(request: HttpRequest) -> dict[str, Any]:
     ]
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
+    # Lazy: live-status fragments render without the page shell and must not pay the queries.
     return {
         "nav_items": nav,
         "nav_current": current,
-        "user_role": role_of(user) if user is not None else None,
-        "sandbox_mode": _sandbox_mode(),
+        "user_role": SimpleLazyObject(lambda: role_of(user) if user is not None else None),
+        "sandbox_mode": SimpleLazyObject(_sandbox_mode),
     }
 
 
