@@ -4,10 +4,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 
 from . import services
@@ -74,12 +75,22 @@ def connection_test(request: AppRequest) -> HttpResponse:
 @require_GET
 @permission_required("accounts.manage_connection", raise_exception=True)
 def connection_test_status(request: AppRequest, pk: int) -> HttpResponse:
-    # Polled every second while the check runs: reads our database only.
+    # Polled every second while the check runs: reads our database only; 304 while unchanged.
+    version = ConnectionCheck.objects.filter(pk=pk).values_list("status", "finished_at").first()
+    if version is None:
+        raise Http404
+    etag = live.etag_for(version, live.reader_and_moment(request))
+    if (unchanged := live.not_modified(request, etag)) is not None:
+        return unchanged
     check = get_object_or_404(ConnectionCheck, pk=pk)
-    return render(request, f"{TEMPLATE}#check", {"check": check})
+    return live.tagged(render(request, f"{TEMPLATE}#check", {"check": check}), etag)
 
 
 @require_GET
 @permission_required("accounts.manage_connection", raise_exception=True)
 def connection_usage(request: AppRequest) -> HttpResponse:
-    return render(request, f"{TEMPLATE}#usage", _usage())
+    usage = _usage()
+    etag = live.etag_for(repr(usage))
+    if (unchanged := live.not_modified(request, etag)) is not None:
+        return unchanged
+    return live.tagged(render(request, f"{TEMPLATE}#usage", usage), etag)

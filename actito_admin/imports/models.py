@@ -13,6 +13,8 @@ names; only their names are stored here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -24,6 +26,15 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
 
     def polling(self) -> ImportJobQuerySet:
         return self.filter(status=ImportJob.Status.IN_PROGRESS)
+
+    def live_version(self, pk: int) -> tuple[Any, ...] | None:
+        """What the status fragment shows that can change (None: no such import). updated_at
+        misses the counters written with update(), so they are read too."""
+        return (
+            self.filter(pk=pk)
+            .values_list("status", "updated_at", "rows_checked", "actito_status", "polls")
+            .first()
+        )
 
 
 class ImportJob(models.Model):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
 
@@ -215,11 +216,19 @@ def job_detail(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def job_status(request: AppRequest, pk: int) -> HttpResponse:
+    # Polled every second while the import is live: one query and no rendering (304) while
+    # nothing changed.
+    version = ImportJob.objects.live_version(pk)
+    if version is None:
+        raise Http404
+    etag = live.etag_for(version, request.GET.get("was"), live.reader_and_moment(request))
+    if (unchanged := live.not_modified(request, etag)) is not None:
+        return unchanged
     job = get_object_or_404(ImportJob, pk=pk)
     # When a check ends, the whole workspace changes (results, submit form): swap it all once.
     if request.GET.get("was") == "validating" and job.status != ImportJob.Status.VALIDATING:
-        return _workspace_swap(request, job)
-    return render(request, "imports/detail.html#status", _status_context(job))
+        return live.tagged(_workspace_swap(request, job), etag)
+    return live.tagged(render(request, "imports/detail.html#status", _status_context(job)), etag)
 
 
 def _workspace_swap(request: AppRequest, job: ImportJob) -> HttpResponse:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -135,6 +136,22 @@ class TriggerRunQuerySet(models.QuerySet["TriggerRun"]):
 
     def active(self) -> TriggerRunQuerySet:
         return self.filter(status__in=TriggerRun.ACTIVE)
+
+    def live_version(self, pk: int) -> tuple[Any, ...] | None:
+        """Everything a run's status fragment shows that can change, in one query (None: no
+        such run). Each item status is counted; retries, whose join repeats rows, once."""
+        per_status = {
+            f"n_{status}": Count("items", filter=Q(items__status=status), distinct=True)
+            for status in TriggerItem.Status.values
+        }
+        return (
+            self.filter(pk=pk)
+            .annotate(**per_status, retried=Max("retries__pk"))
+            .values_list(
+                "status", "started_at", "finished_at", "heartbeat_at", "retried", *per_status
+            )
+            .first()
+        )
 
 
 class TriggerRun(models.Model):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError
 
@@ -249,8 +250,15 @@ def run_detail(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def run_status(request: AppRequest, pk: int) -> HttpResponse:
-    # Polled every second while the run is live: our database only, never ACTITO.
-    return _status_fragment(request, _visible_run(pk))
+    # Polled every second while the run is live: our database only, never ACTITO. An unchanged
+    # run costs one query and no rendering (304).
+    version = TriggerRun.objects.visible().live_version(pk)
+    if version is None:
+        raise Http404
+    etag = live.etag_for(version, live.reader_and_moment(request))
+    if (unchanged := live.not_modified(request, etag)) is not None:
+        return unchanged
+    return live.tagged(_status_fragment(request, _visible_run(pk)), etag)
 
 
 def _after_action(request: AppRequest, run: TriggerRun) -> HttpResponse:

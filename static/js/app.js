@@ -81,3 +81,54 @@
     }
   });
 })();
+
+// --- live status ---
+// A fragment that polls itself carries data-live. The server tags each answer with an ETag and
+// answers 304 (nothing to swap) while the status is unchanged; after three unchanged answers in
+// a row the poll slows down step by step to once every 5 s, and goes back to every second as
+// soon as something changes. State is kept per polled address: the element itself is replaced
+// by every swap.
+(function () {
+  "use strict";
+  var polls = {};
+  var SLOWEST = 5000;
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.htmx) return;
+    htmx.config.responseHandling = [{ code: "304", swap: false }].concat(
+      htmx.config.responseHandling);
+  });
+
+  function pollOf(event) {
+    var config = event.detail && event.detail.requestConfig;
+    return config && config.verb === "get" ? polls[config.path] : null;
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.target;
+    if (event.detail.verb !== "get" || !elt.hasAttribute || !elt.hasAttribute("data-live")) return;
+    var poll = polls[event.detail.path];
+    if (!poll) poll = polls[event.detail.path] = { tag: "", unchanged: 0, last: 0 };
+    if (poll.tag) event.detail.headers["If-None-Match"] = poll.tag;
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var poll = pollOf(event);
+    if (!poll || !poll.last) return;
+    var every = Math.min(SLOWEST, 1000 * (1 + Math.floor(poll.unchanged / 3)));
+    if (Date.now() - poll.last < every - 150) event.preventDefault();
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var poll = pollOf(event);
+    var xhr = event.detail.xhr;
+    if (!poll || !xhr) return;
+    poll.last = Date.now();
+    if (xhr.status === 304) {
+      poll.unchanged += 1;
+    } else {
+      poll.unchanged = 0;
+      poll.tag = xhr.getResponseHeader("ETag") || "";
+    }
+  });
+})();

@@ -1,0 +1,326 @@
+"""Live status for a whole team: N browsers polling status fragments once a second.
+
+    .venv/bin/python bench/poll_bench.py                       # 50, 100, 200, 300, 400 browsers
+    .venv/bin/python bench/poll_bench.py --browsers 200 --seconds 30
+
+The bench starts its own production-shaped stack on this machine and stops it when done:
+PostgreSQL (database `actito_admin_pollbench`, dropped and created anew), Redis (database 13,
+flushed), and gunicorn (3 sync workers, the README's production line) on a free loopback port.
+It seeds marketers with one session each, live list runs (50 of 101 done, still running) and
+imports in progress at ACTITO, then simulates browsers as htmx does: `HX-Request`, the session
+cookie, `If-None-Match` with the last ETag the server gave, one poll per second (the fastest the
+page ever polls; the adaptive slow-down is left out so the figures are the worst case).
+Nothing changes while the bench runs, which is the case the issue targets: an open page
+watching a run that is waiting or an import ACTITO is working on.
+
+The load generator (asyncio + httpx) runs on the same 2 cores as the stack. Latency is from
+the moment a request is written to the moment its answer is read; a browser whose poll
+is late because the generator itself lagged is counted in `late starts`.
+Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DB_NAME = "actito_admin_pollbench"
+PG = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/13"
+
+
+def stack_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_COOKIES": "false",
+        "STATIC_MANIFEST": "false",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": REDIS,
+        "Q_CLUSTER_NAME": "actito_admin_pollbench",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "actito_admin.settings",
+    }
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    admin = psycopg.connect(
+        host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True
+    )
+    admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    admin.close()
+    subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=True, capture_output=True)
+
+
+SEED = r"""
+import json, sys, uuid
+from datetime import timedelta
+import django
+django.setup()
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from actito_admin.imports.models import ImportJob
+from actito_admin.scenarios.models import TriggerItem, TriggerRun
+
+browsers, runs, imports = (int(v) for v in sys.argv[1:4])
+marketers = Group.objects.get(name="Marketer")
+users = []
+for n in range(20):
+    user = User.objects.create_user(f"marketer{n:02d}", password=uuid.uuid4().hex)
+    user.groups.add(marketers)
+    users.append(user)
+now = timezone.now()
+run_ids = []
+for n in range(runs):
+    run = TriggerRun.objects.create(
+        kind="list", status="running", table="customers", scenario_actito_id="11160",
+        scenario_name="Welcome", total=101, requested_by=users[n % len(users)],
+        queued_at=now, started_at=now, heartbeat_at=now,
+    )
+    TriggerItem.objects.bulk_create(
+        TriggerItem(run=run, position=i, reference=str(147000 + i),
+                    status="succeeded" if i < 50 else "pending")
+        for i in range(101)
+    )
+    run_ids.append(run.pk)
+import_ids = []
+for n in range(imports):
+    job = ImportJob.objects.create(
+        status="in_progress", requested_by=users[n % len(users)], original_name=f"contacts_{n}.csv",
+        stored_name=uuid.uuid4().hex, table_name="customers", execution_id=str(9000 + n),
+        actito_status="IN_PROGRESS", sent_at=now, submitted_at=now, size_bytes=123456,
+    )
+    import_ids.append(job.pk)
+engine = import_module(settings.SESSION_ENGINE)
+cookies = []
+for n in range(browsers):
+    user = users[n % len(users)]
+    session = engine.SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    cookies.append(session.session_key)
+urls = [f"/scenarios/runs/{pk}/status/" for pk in run_ids]
+urls += [f"/imports/{pk}/status/" for pk in import_ids]
+print(json.dumps({"cookie": settings.SESSION_COOKIE_NAME, "sessions": cookies, "urls": urls}))
+"""
+
+
+def seed(browsers: int, runs: int, imports: int) -> dict:
+    env = stack_env()
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    out = subprocess.run(
+        [PY, "-c", SEED, str(browsers), str(runs), str(imports)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "actito_admin.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=stack_env(),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+async def browser(
+    client, url: str, cookie: tuple[str, str], until: float, warm_until: float, out: dict
+) -> None:
+    import httpx
+
+    headers = {
+        "HX-Request": "true",
+        "HX-Current-URL": "http://127.0.0.1/",
+        "Cookie": "=".join(cookie),
+    }
+    etag = ""
+    await asyncio.sleep(random.random())  # browsers opened their pages at different moments
+    next_at = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= until:
+            return
+        if now - next_at > 0.2:
+            out["late"] += 1
+        if etag:
+            headers["If-None-Match"] = etag
+        started = time.perf_counter()
+        try:
+            response = await client.get(url, headers=headers)
+            elapsed = time.perf_counter() - started
+            if response.status_code not in (200, 204, 304):
+                out["errors"] += 1
+            etag = response.headers.get("ETag", etag)
+            if now >= warm_until:
+                out["latencies"].append(elapsed)
+                out["codes"][response.status_code] = out["codes"].get(response.status_code, 0) + 1
+        except httpx.HTTPError:
+            out["errors"] += 1
+        next_at += 1.0
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+async def load(base: str, plan: dict, count: int, seconds: float, warmup: float) -> dict:
+    import httpx
+
+    out: dict = {"latencies": [], "errors": 0, "late": 0, "codes": {}}
+    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
+    timeout = httpx.Timeout(10.0)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+        start = time.monotonic()
+        until, warm_until = start + warmup + seconds, start + warmup
+        tasks = [
+            browser(
+                client,
+                plan["urls"][n % len(plan["urls"])],
+                (plan["cookie"], plan["sessions"][n]),
+                until,
+                warm_until,
+                out,
+            )
+            for n in range(count)
+        ]
+        await asyncio.gather(*tasks)
+    return out
+
+
+def stack_cpu_seconds(master: int) -> float:
+    """CPU time of the gunicorn master and its workers so far."""
+    clock = os.sysconf("SC_CLK_TCK")
+    pids = [master]
+    children = Path(f"/proc/{master}/task/{master}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / clock
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--browsers", default="50,100,200,300,400")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--imports", type=int, default=50)
+    args = parser.parse_args()
+    levels = [int(v) for v in args.browsers.split(",")]
+
+    fresh_database()
+    plan = seed(max(levels), args.runs, args.imports)
+    port = free_port()
+    server = start_gunicorn(port, args.workers)
+    rows = []
+    try:
+        for count in levels:
+            cpu_before = stack_cpu_seconds(server.pid)
+            out = asyncio.run(
+                load(f"http://127.0.0.1:{port}", plan, count, args.seconds, args.warmup)
+            )
+            cpu = stack_cpu_seconds(server.pid) - cpu_before
+            lat = [v * 1000 for v in out["latencies"]]
+            # CPU per poll over the whole level, warm-up polls included.
+            polls_made = len(lat) * (args.seconds + args.warmup) / args.seconds
+            rows.append(
+                {
+                    "browsers": count,
+                    "polls": len(lat),
+                    "rate": len(lat) / args.seconds,
+                    "p50": statistics.median(lat) if lat else float("nan"),
+                    "p95": percentile(lat, 95),
+                    "p99": percentile(lat, 99),
+                    "errors": out["errors"],
+                    "late": out["late"],
+                    "codes": out["codes"],
+                    "cpu_ms": 1000 * cpu / polls_made if polls_made else float("nan"),
+                }
+            )
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+    print(f"gunicorn {args.workers} workers · PostgreSQL + Redis · {args.seconds:.0f} s per level")
+    print()
+    print(
+        "| browsers | polls/s | p50 ms | p95 ms | p99 ms | web CPU ms/poll | errors "
+        "| late starts | answers |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        codes = ", ".join(f"{k}: {v}" for k, v in sorted(r["codes"].items()))
+        print(
+            f"| {r['browsers']} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} "
+            f"| {r['p99']:.1f} | {r['cpu_ms']:.2f} | {r['errors']} | {r['late']} | {codes} |"
+        )
+    meets = [r["browsers"] for r in rows if r["p95"] < 100 and r["errors"] == 0]
+    print()
+    print(f"Highest N with p95 < 100 ms and no error: {max(meets) if meets else 'none'}")
+
+
+if __name__ == "__main__":
+    main()

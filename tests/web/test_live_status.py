@@ -1,0 +1,149 @@
+"""Live-status fragments: an unchanged status costs at most 3 queries and no rendering (304),
+a changed one is rendered at once, and the browser slows its polling while nothing changes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from actito_admin.actito.models import Connection, ConnectionCheck
+from actito_admin.imports.models import ImportJob
+from actito_admin.scenarios.models import TriggerItem, TriggerRun
+from tests.conftest import login_in_browser
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _list_run(user, total: int = 4, done: int = 1) -> TriggerRun:
+    now = timezone.now()
+    run = TriggerRun.objects.create(
+        kind="list", status="running", table="customers", scenario_actito_id="11160",
+        scenario_name="Welcome", total=total, requested_by=user, queued_at=now, started_at=now,
+        heartbeat_at=now,
+    )  # fmt: skip
+    TriggerItem.objects.bulk_create(
+        TriggerItem(run=run, position=i, reference=str(147000 + i),
+                    status="succeeded" if i < done else "pending")
+        for i in range(total)
+    )  # fmt: skip
+    return run
+
+
+def _import_in_progress(user) -> ImportJob:
+    return ImportJob.objects.create(
+        status="in_progress", requested_by=user, original_name="contacts_fr.csv",
+        stored_name="x", table_name="customers", execution_id="9001", actito_status="IN_PROGRESS",
+        sent_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _poll_twice(client, url: str, django_assert_max_num_queries):
+    first = client.get(url, **HTMX)
+    assert first.status_code == 200, f"{url}: the first poll renders the status"
+    assert first["ETag"], f"{url}: a rendered status carries an ETag"
+    with django_assert_max_num_queries(3):
+        second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    return first, second
+
+
+@pytest.mark.django_db
+def test_an_unchanged_list_run_answers_304_with_at_most_three_queries(
+    client_as_marketer, marketer, django_assert_max_num_queries
+):
+    run = _list_run(marketer)
+    url = f"/scenarios/runs/{run.pk}/status/"
+    first, second = _poll_twice(client_as_marketer, url, django_assert_max_num_queries)
+    assert second.status_code == 304, "nothing changed, so nothing is rendered again"
+    assert second.content == b""
+
+
+@pytest.mark.django_db
+def test_a_run_whose_item_finished_is_rendered_again_with_its_new_count(
+    client_as_marketer, marketer
+):
+    run = _list_run(marketer, total=4, done=1)
+    url = f"/scenarios/runs/{run.pk}/status/"
+    first = client_as_marketer.get(url, **HTMX)
+    assert "1 of 4 done" in first.content.decode()
+    TriggerItem.objects.filter(run=run, position=1).update(status="succeeded")
+    again = client_as_marketer.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert again.status_code == 200, "an item finished: the page must see it on this poll"
+    assert "2 of 4 done" in again.content.decode()
+    assert again["ETag"] != first["ETag"]
+
+
+@pytest.mark.django_db
+def test_the_same_status_is_rendered_for_a_reader_with_another_role(
+    client_as_marketer, client_as_viewer, marketer
+):
+    run = _list_run(marketer)
+    url = f"/scenarios/runs/{run.pk}/status/"
+    tag = client_as_marketer.get(url, **HTMX)["ETag"]
+    as_viewer = client_as_viewer.get(url, HTTP_IF_NONE_MATCH=tag, **HTMX)
+    assert as_viewer.status_code == 200, "a viewer's fragment has no buttons: not the same"
+    assert "Cancel the rest" not in as_viewer.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unchanged_import_answers_304_and_a_changed_one_is_rendered(
+    client_as_marketer, marketer, django_assert_max_num_queries
+):
+    job = _import_in_progress(marketer)
+    url = f"/imports/{job.pk}/status/?was=in_progress"
+    first, second = _poll_twice(client_as_marketer, url, django_assert_max_num_queries)
+    assert second.status_code == 304
+    ImportJob.objects.filter(pk=job.pk).update(polls=3, actito_status="FINISHED")
+    assert client_as_marketer.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_running_connection_test_answers_304_while_unchanged(
+    client_as_admin, admin_user, django_assert_max_num_queries
+):
+    connection, _ = Connection.objects.get_or_create(name="default")
+    check = ConnectionCheck.objects.create(connection=connection, status="running")
+    url = f"/settings/test/{check.pk}/"
+    first, second = _poll_twice(client_as_admin, url, django_assert_max_num_queries)
+    assert second.status_code == 304
+    ConnectionCheck.objects.filter(pk=check.pk).update(
+        status="ok", summary="Token and entity answered.", finished_at=timezone.now()
+    )
+    done = client_as_admin.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert done.status_code == 200 and "It works." in done.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_status_poll_for_a_run_that_does_not_exist_is_404(client_as_marketer):
+    assert client_as_marketer.get("/scenarios/runs/999999/status/", **HTMX).status_code == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_page_polls_less_while_nothing_changes_and_shows_a_change_within_the_interval(
+    page, marketer
+):
+    run = _list_run(marketer, total=4, done=1)
+    login_in_browser(page, marketer)
+    polls: list[tuple[float, int]] = []
+    status_url = f"/scenarios/runs/{run.pk}/status/"
+    page.on(
+        "response",
+        lambda r: polls.append((time.monotonic(), r.status)) if status_url in r.url else None,
+    )
+    page.goto(f"/scenarios/runs/{run.pk}/")
+    page.wait_for_timeout(12_000)
+    assert 304 in {status for _, status in polls}, "an unchanged run is answered 304"
+    assert len(polls) <= 8, f"12 s of an unchanged run took {len(polls)} polls: no slow-down"
+    expect(page.locator(".run-counts")).to_contain_text("1 of 4 done")
+
+    TriggerItem.objects.filter(run=run, position=1).update(status="succeeded")
+    TriggerRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    # At its slowest the page polls every 5 s: the change shows within that.
+    expect(page.locator(".run-counts")).to_contain_text("2 of 4 done", timeout=6_000)
+    seen = len(polls)
+    page.wait_for_timeout(3_000)
+    assert len(polls) - seen >= 2, "after a change the page polls every second again"
+    assert page.problems == [], page.problems
