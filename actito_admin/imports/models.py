@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from actito_admin.precompiled import PrecompiledQuery
+
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):
     def active(self) -> ImportJobQuerySet:
@@ -30,11 +32,16 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
     def live_version(self, pk: int) -> tuple[Any, ...] | None:
         """What the status fragment shows that can change (None: no such import). updated_at
         misses the counters written with update(), so they are read too."""
-        return (
-            self.filter(pk=pk)
-            .values_list("status", "updated_at", "rows_checked", "actito_status", "polls")
-            .first()
-        )
+        return _LIVE_VERSION.row(pk)
+
+
+def _live_version_query(pk: int) -> models.QuerySet[ImportJob]:
+    return ImportJob.objects.filter(pk=pk).values_list(
+        "status", "updated_at", "rows_checked", "actito_status", "polls"
+    )
+
+
+_LIVE_VERSION = PrecompiledQuery(_live_version_query)
 
 
 class ImportJob(models.Model):

@@ -18,6 +18,8 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from actito_admin.precompiled import PrecompiledQuery
+
 from .references import display_name
 
 
@@ -139,19 +141,25 @@ class TriggerRunQuerySet(models.QuerySet["TriggerRun"]):
 
     def live_version(self, pk: int) -> tuple[Any, ...] | None:
         """Everything a run's status fragment shows that can change, in one query (None: no
-        such run). Each item status is counted; retries, whose join repeats rows, once."""
-        per_status = {
-            f"n_{status}": Count("items", filter=Q(items__status=status), distinct=True)
-            for status in TriggerItem.Status.values
-        }
-        return (
-            self.filter(pk=pk)
-            .annotate(**per_status, retried=Max("retries__pk"))
-            .values_list(
-                "status", "started_at", "finished_at", "heartbeat_at", "retried", *per_status
-            )
-            .first()
-        )
+        such visible run). Each item status is counted; retries, whose join repeats rows, once."""
+        return _LIVE_VERSION.row(pk)
+
+
+def _live_version_query(pk: int) -> models.QuerySet[TriggerRun]:
+    per_status = {
+        f"n_{status}": Count("items", filter=Q(items__status=status), distinct=True)
+        for status in TriggerItem.Status.values
+    }
+    return (
+        TriggerRun.objects.visible()
+        .filter(pk=pk)
+        .annotate(**per_status, retried=Max("retries__pk"))
+        .values_list("status", "started_at", "finished_at", "heartbeat_at", "retried", *per_status)
+        .order_by()[:1]
+    )
+
+
+_LIVE_VERSION = PrecompiledQuery(_live_version_query)
 
 
 class TriggerRun(models.Model):
