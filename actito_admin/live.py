@@ -41,8 +41,13 @@ def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
     return tagged(HttpResponseNotModified(), etag)
 
 
-def tagged(response: HttpResponse, etag: str) -> HttpResponse:
+def tagged(response: HttpResponse, etag: str, version: Any = None) -> HttpResponse:
+    """Tag a rendered fragment. `version` (the data alone, without the reader or the time
+    bucket) tells the page whether something really changed, so that a fragment rendered
+    anew only to move its times on does not bring polling back to every second."""
     response["ETag"] = etag
+    if version is not None:
+        response["X-Live-Version"] = etag_for(version)
     # Revalidate every time: the browser must never show a cached status as current.
     response["Cache-Control"] = "no-cache, private"
     return response

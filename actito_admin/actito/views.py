@@ -83,7 +83,7 @@ def connection_test_status(request: AppRequest, pk: int) -> HttpResponse:
     if (unchanged := live.not_modified(request, etag)) is not None:
         return unchanged
     check = get_object_or_404(ConnectionCheck, pk=pk)
-    return live.tagged(render(request, f"{TEMPLATE}#check", {"check": check}), etag)
+    return live.tagged(render(request, f"{TEMPLATE}#check", {"check": check}), etag, version)
 
 
 @require_GET
@@ -93,4 +93,4 @@ def connection_usage(request: AppRequest) -> HttpResponse:
     etag = live.etag_for(repr(usage))
     if (unchanged := live.not_modified(request, etag)) is not None:
         return unchanged
-    return live.tagged(render(request, f"{TEMPLATE}#usage", usage), etag)
+    return live.tagged(render(request, f"{TEMPLATE}#usage", usage), etag, repr(usage))

@@ -227,8 +227,10 @@ def job_status(request: AppRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
     # When a check ends, the whole workspace changes (results, submit form): swap it all once.
     if request.GET.get("was") == "validating" and job.status != ImportJob.Status.VALIDATING:
-        return live.tagged(_workspace_swap(request, job), etag)
-    return live.tagged(render(request, "imports/detail.html#status", _status_context(job)), etag)
+        return live.tagged(_workspace_swap(request, job), etag, version)
+    return live.tagged(
+        render(request, "imports/detail.html#status", _status_context(job)), etag, version
+    )
 
 
 def _workspace_swap(request: AppRequest, job: ImportJob) -> HttpResponse:

@@ -258,7 +258,7 @@ def run_status(request: AppRequest, pk: int) -> HttpResponse:
     etag = live.etag_for(version, live.reader_and_moment(request))
     if (unchanged := live.not_modified(request, etag)) is not None:
         return unchanged
-    return live.tagged(_status_fragment(request, _visible_run(pk)), etag)
+    return live.tagged(_status_fragment(request, _visible_run(pk)), etag, version)
 
 
 def _after_action(request: AppRequest, run: TriggerRun) -> HttpResponse:

@@ -108,7 +108,7 @@
     var elt = event.target;
     if (event.detail.verb !== "get" || !elt.hasAttribute || !elt.hasAttribute("data-live")) return;
     var poll = polls[event.detail.path];
-    if (!poll) poll = polls[event.detail.path] = { tag: "", unchanged: 0, last: 0 };
+    if (!poll) poll = polls[event.detail.path] = { tag: "", version: "", unchanged: 0, last: 0 };
     if (poll.tag) event.detail.headers["If-None-Match"] = poll.tag;
   });
 
@@ -124,11 +124,15 @@
     var xhr = event.detail.xhr;
     if (!poll || !xhr) return;
     poll.last = Date.now();
-    if (xhr.status === 304) {
+    var version = xhr.getResponseHeader("X-Live-Version") || "";
+    if (xhr.status === 304 || (version && version === poll.version)) {
       poll.unchanged += 1;
     } else {
       poll.unchanged = 0;
+    }
+    if (xhr.status !== 304) {
       poll.tag = xhr.getResponseHeader("ETag") || "";
+      poll.version = version;
     }
   });
 })();

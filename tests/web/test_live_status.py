@@ -136,7 +136,9 @@ def test_the_page_polls_less_while_nothing_changes_and_shows_a_change_within_the
     page.goto(f"/scenarios/runs/{run.pk}/")
     page.wait_for_timeout(12_000)
     assert 304 in {status for _, status in polls}, "an unchanged run is answered 304"
-    assert len(polls) <= 8, f"12 s of an unchanged run took {len(polls)} polls: no slow-down"
+    assert len(polls) <= 9, f"12 s of an unchanged run took {len(polls)} polls: no slow-down"
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(polls, polls[1:], strict=False)]
+    assert gaps[-1] > 1.8, f"the poll should have slowed to 2 s or more; last gaps: {gaps[-3:]}"
     expect(page.locator(".run-counts")).to_contain_text("1 of 4 done")
 
     TriggerItem.objects.filter(run=run, position=1).update(status="succeeded")
@@ -147,3 +149,17 @@ def test_the_page_polls_less_while_nothing_changes_and_shows_a_change_within_the
     page.wait_for_timeout(3_000)
     assert len(polls) - seen >= 2, "after a change the page polls every second again"
     assert page.problems == [], page.problems
+
+
+@pytest.mark.django_db
+def test_the_data_version_ignores_who_reads_so_a_mere_re_render_does_not_speed_polling_up(
+    client_as_marketer, client_as_viewer, marketer
+):
+    run = _list_run(marketer)
+    url = f"/scenarios/runs/{run.pk}/status/"
+    as_marketer = client_as_marketer.get(url, **HTMX)
+    as_viewer = client_as_viewer.get(url, **HTMX)
+    assert as_marketer["ETag"] != as_viewer["ETag"]
+    assert as_marketer["X-Live-Version"] == as_viewer["X-Live-Version"]
+    TriggerItem.objects.filter(run=run, position=2).update(status="failed")
+    assert client_as_viewer.get(url, **HTMX)["X-Live-Version"] != as_viewer["X-Live-Version"]
