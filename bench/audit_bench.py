@@ -256,8 +256,10 @@ def main() -> None:
             f"/audit/?target_type=actito.table&target_id=demodoc&before={c}" for c in table_deep
         ],
         "Detail page (random events, with same-run lists)": [f"/audit/{i}/" for i in detail_ids],
-        "List, free text, common match (`customer1`)": ["/audit/?q=customer1"] * 10,
-        "List, free text, rare match (one e-mail)": [f"/audit/?q=customer{a_run}@example.com"] * 10,
+        "List, free text, common match (`customer1`)": ["/audit/?q=customer1"] * 20,
+        "List, free text, rare match (one e-mail)": [f"/audit/?q=customer{a_run}@example.com"] * 20,
+        "List, free text, no match (`nobody@example.org`)": ["/audit/?q=nobody@example.org"] * 20,
+        "List, free text, two letters (`zz`, no index)": ["/audit/?q=zz"] * 20,
     }
     results = []
     for name, urls in cases.items():
