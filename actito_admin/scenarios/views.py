@@ -28,7 +28,8 @@ from actito_admin.actito.errors import ActitoError
 
 from . import services
 from .forms import HistoryForm, ListForm, ProfileRefForm, SearchForm, TriggerForm
-from .models import Catalog, ProfileTable, Scenario, TriggerRun
+from .models import Catalog, Platform, ProfileTable, Scenario, TriggerRun
+from .platforms import platform_of
 
 TRIGGER = "accounts.trigger_scenarios"
 
@@ -214,12 +215,11 @@ def scenario_trigger(request: AppRequest, pk: int) -> HttpResponse:
 
 def _status_context(run: TriggerRun) -> dict[str, Any]:
     counts = run.counts()
-    connection = services.connection_state().connection
     return {
         "run": run,
         "counts": counts,
-        "item": run.item if run.kind == TriggerRun.Kind.SINGLE else None,
-        "eta": run.eta_seconds(counts, connection.calls_per_minute),
+        "item": run.item if run.is_one_call else None,
+        "eta": run.eta_seconds(counts, platform_of(run).calls_per_minute(run)),
     }
 
 
@@ -273,7 +273,7 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
     run = _visible_run(pk)
     if run.retried_as is not None:
         return _after_action(request, run.retried_as)
-    if not run.can_retry or run.scenario is None:
+    if not run.can_retry or (run.platform == Platform.ACTITO and run.scenario is None):
         return _after_action(request, run)
     if not _confirmed(request):
         return _confirm_page(
@@ -335,8 +335,10 @@ def run_results_csv(request: AppRequest, pk: int) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         writer = csv.writer(Echo())
         yield "\ufeff"  # so that Excel reads the file as UTF-8
+        platform = platform_of(run)
+        status_header = f"{platform.key}_status"
         yield writer.writerow(
-            ["reference", "outcome", "interactionBusinessKey", "actito_status", "message"]
+            ["reference", "outcome", platform.receipt_header, status_header, "message"]
         )
         for item in run.items.order_by("position").iterator(chunk_size=2000):
             yield writer.writerow(
