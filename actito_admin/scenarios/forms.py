@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from actito_admin.actito.schemas import ProfileRef
 
-from .models import TriggerRun
+from .models import Platform, TriggerRun
 from .references import (
     MAX_LIST_REFERENCES,
     PROFILE_ID,
@@ -119,6 +119,9 @@ class ListForm(forms.Form):
 
 
 class HistoryForm(forms.Form):
+    platform = forms.ChoiceField(
+        label="Platform", required=False, choices=[("", "Every platform"), *Platform.choices]
+    )
     scenario = forms.CharField(label="Scenario", required=False, max_length=200)
     table = forms.CharField(label="Table", required=False, max_length=200)
     user = forms.ModelChoiceField(

@@ -266,6 +266,11 @@ class TriggerRun(models.Model):
         return self.get_platform_display()
 
     @property
+    def person_word(self) -> str:
+        """What the platform calls the people a run reaches."""
+        return "customer" if self.platform == Platform.ECDP else "profile"
+
+    @property
     def status_label(self) -> str:
         """The status in words, naming the run's own platform."""
         return self.get_status_display().replace("ACTITO", self.platform_name)

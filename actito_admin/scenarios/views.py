@@ -39,6 +39,11 @@ TRIGGER = "accounts.trigger_scenarios"
 
 @require_GET
 def scenario_search(request: AppRequest) -> HttpResponse:
+    # The platform a marketer last chose opens by itself; ?platform=actito switches back.
+    if request.GET.get("platform") == Platform.ACTITO:
+        services.platform_remember(user=request.user, platform=Platform.ACTITO)
+    elif not request.GET and services.platform_of_user(request.user) == Platform.ECDP:
+        return redirect("ecdp_scenarios:search")
     state = services.connection_state()
     context: dict[str, Any] = {"problem": state.problem}
     if state.problem:
@@ -417,6 +422,7 @@ def history(request: AppRequest) -> HttpResponse:
             runs = runs.filter(requested_by=data["user"])
         if data["status"]:
             runs = runs.filter(status=data["status"])
+        runs = runs.on(data.get("platform") or "")
         zone = timezone.get_current_timezone()
         if data["date_from"]:
             runs = runs.filter(
