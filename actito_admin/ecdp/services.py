@@ -150,61 +150,38 @@ def demo_unit_ensure() -> BusinessUnit | None:
     return unit
 
 
-def event_save(
+CATALOGUE_FIELDS = {
+    "event": ("event_id", "label", "description", "data_fields"),
+    "segment": ("segment_id", "label", "note"),
+}
+
+
+def catalogue_save(
     *,
     actor: AbstractBaseUser,
     unit: BusinessUnit,
-    event: CustomEvent | None,
+    kind: str,
+    item: CustomEvent | Segment | None,
     data: dict[str, Any],
     request: HttpRequest | None = None,
-) -> CustomEvent:
-    created = event is None
-    event = event or CustomEvent(business_unit=unit)
-    for name in ("event_id", "label", "description", "data_fields"):
-        setattr(event, name, data[name])
+) -> CustomEvent | Segment:
+    """Add or change a custom event or a segment of the catalogue (audited)."""
+    created = item is None
+    item = item or (CustomEvent if kind == "event" else Segment)(business_unit=unit)
+    for name in CATALOGUE_FIELDS[kind]:
+        setattr(item, name, data[name])
+    audit = {
+        "business_unit": unit.label,
+        f"{kind}_id": data[f"{kind}_id"],
+        f"{kind}_label": item.label,
+    }
+    if kind == "event":
+        audit["data_fields"] = [f"{f['name']} ({f['type']})" for f in data["data_fields"]]
     with transaction.atomic():
-        event.save()
-        record_event(
-            actor=actor,
-            action="ecdp.event.created" if created else "ecdp.event.changed",
-            target=event,
-            data={
-                "business_unit": unit.label,
-                "event_id": event.event_id,
-                "event_label": event.label,
-                "data_fields": [f"{f['name']} ({f['type']})" for f in event.data_fields],
-            },
-            request=request,
-        )
-    return event
-
-
-def segment_save(
-    *,
-    actor: AbstractBaseUser,
-    unit: BusinessUnit,
-    segment: Segment | None,
-    data: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> Segment:
-    created = segment is None
-    segment = segment or Segment(business_unit=unit)
-    for name in ("segment_id", "label", "note"):
-        setattr(segment, name, data[name])
-    with transaction.atomic():
-        segment.save()
-        record_event(
-            actor=actor,
-            action="ecdp.segment.created" if created else "ecdp.segment.changed",
-            target=segment,
-            data={
-                "business_unit": unit.label,
-                "segment_id": segment.segment_id,
-                "segment_label": segment.label,
-            },
-            request=request,
-        )
-    return segment
+        item.save()
+        action = f"ecdp.{kind}.{'created' if created else 'changed'}"
+        record_event(actor=actor, action=action, target=item, data=audit, request=request)
+    return item
 
 
 def catalogue_delete(

@@ -8,7 +8,7 @@ import httpx
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -98,42 +98,43 @@ def unit_fill_from_sandbox(request: AppRequest, pk: int) -> HttpResponse:
     return redirect("ecdp:unit", unit.pk)
 
 
-@require_http_methods(["GET", "POST"])
-@permission_required(MANAGE, raise_exception=True)
-def event_edit(request: AppRequest, pk: int, event_pk: int | None = None) -> HttpResponse:
-    unit = get_object_or_404(BusinessUnit, pk=pk)
-    event = get_object_or_404(CustomEvent, pk=event_pk, business_unit=unit) if event_pk else None
-    form = EventForm(request.POST or None, unit=unit, instance=event)
-    if request.method == "POST" and form.is_valid():
-        services.event_save(
-            actor=request.user, unit=unit, event=event, data=form.cleaned_data, request=request
-        )
-        messages.success(request, f"Custom event “{form.cleaned_data['label']}” saved.")
-        return redirect("ecdp:unit", unit.pk)
-    context = {"unit": unit, "form": form, "item": event, "what": "custom event", "kind": "event"}
-    return render(request, "ecdp/item.html", context, status=422 if form.errors else 200)
+CATALOGUE = {
+    "event": (CustomEvent, EventForm, "custom event"),
+    "segment": (Segment, SegmentForm, "segment"),
+}
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def segment_edit(request: AppRequest, pk: int, segment_pk: int | None = None) -> HttpResponse:
+def catalogue_edit(
+    request: AppRequest, pk: int, kind: str, item_pk: int | None = None
+) -> HttpResponse:
+    """Add or change one custom event or segment of a business unit's catalogue."""
     unit = get_object_or_404(BusinessUnit, pk=pk)
-    segment = get_object_or_404(Segment, pk=segment_pk, business_unit=unit) if segment_pk else None
-    form = SegmentForm(request.POST or None, unit=unit, instance=segment)
+    model, form_class, what = CATALOGUE[kind]
+    item = get_object_or_404(model, pk=item_pk, business_unit=unit) if item_pk else None
+    form = form_class(request.POST or None, unit=unit, instance=item)
     if request.method == "POST" and form.is_valid():
-        services.segment_save(
-            actor=request.user, unit=unit, segment=segment, data=form.cleaned_data, request=request
+        services.catalogue_save(
+            actor=request.user,
+            unit=unit,
+            kind=kind,
+            item=item,
+            data=form.cleaned_data,
+            request=request,
         )
-        messages.success(request, f"Segment “{form.cleaned_data['label']}” saved.")
+        messages.success(request, f"{what.capitalize()} “{form.cleaned_data['label']}” saved.")
         return redirect("ecdp:unit", unit.pk)
-    context = {"unit": unit, "form": form, "item": segment, "what": "segment", "kind": "segment"}
+    context = {"unit": unit, "form": form, "item": item, "what": what, "kind": kind}
     return render(request, "ecdp/item.html", context, status=422 if form.errors else 200)
 
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
 def item_delete(request: AppRequest, pk: int, kind: str, item_pk: int) -> HttpResponse:
-    model = CustomEvent if kind == "event" else Segment
+    model = CATALOGUE[kind][0] if kind in CATALOGUE else None
+    if model is None:
+        raise Http404
     item = get_object_or_404(model, pk=item_pk, business_unit_id=pk)
     services.catalogue_delete(actor=request.user, item=item, request=request)
     messages.success(request, f"“{item.label}” removed from the catalogue.")

@@ -19,7 +19,7 @@ from actito_admin.ecdp.fields import (
 )
 from actito_admin.ecdp.models import CustomEvent, Segment
 
-from .forms import MAX_UPLOAD_BYTES
+from .forms import pasted_or_uploaded
 
 KIND_CHOICES = [(kind, IDENTIFIERS[kind][2]) for kind in LOOKUP_KINDS]
 HASH_CHOICES = [
@@ -156,16 +156,7 @@ class CustomerListForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        upload = cleaned.get("file")
-        text = cleaned.get("text") or ""
-        if upload:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError(_("The file is larger than 5 MB: split it, please."))
-            raw = upload.read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("cp1252", errors="replace")
+        text = pasted_or_uploaded(cleaned)
         if not text.strip():
             raise forms.ValidationError(_("Paste some customers or choose a file."))
         hash_as = cleaned.get("send_hash") or ""

@@ -201,3 +201,16 @@ def test_admin_adds_a_unit_with_a_write_only_key_and_edits_its_catalogue(client_
     )
     assert sorted(a for a, _ in actions) == ["ecdp.business_unit.created", "ecdp.event.created"]
     assert all(secret not in str(data) for _, data in actions)
+
+
+def test_test_connection_says_whether_ecdp_accepts_the_key(sandbox, client_as_admin):
+    unit = sandbox_unit(sandbox)
+    response = client_as_admin.post(f"/settings/ecdp/{unit.pk}/test/", follow=True)
+    assert "ECDP accepted the API key." in response.content.decode()
+    client_as_admin.post(
+        f"/settings/ecdp/{unit.pk}/",
+        {"label": unit.label, "base_url": f"{sandbox.url}/ecdp", "api_key": "wrong-key-123456"},
+    )
+    response = client_as_admin.post(f"/settings/ecdp/{unit.pk}/test/", follow=True)
+    page = response.content.decode()
+    assert "ECDP refused the API key" in page and "wrong-key-123456" not in page
