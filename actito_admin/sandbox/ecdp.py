@@ -108,7 +108,7 @@ class EcdpSandbox:
         self.reset()
 
     def reset(self) -> None:
-        with getattr(self, "_lock", threading.Lock()):
+        with self._lock:
             self.customers = build_customers(random.Random(self.seed))
             self.events = {e.id: e for e in EVENTS}
             self.segments = {s.id: s for s in build_segments(self.customers)}
