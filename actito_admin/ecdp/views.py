@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actito_admin.accounts.types import AppRequest
@@ -29,12 +30,12 @@ def units(request: AppRequest) -> HttpResponse:
     form = BusinessUnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if BusinessUnit.objects.filter(label=form.cleaned_data["label"]).exists():
-            form.add_error("label", "A business unit already has this label.")
+            form.add_error("label", _("A business unit already has this label."))
         else:
             unit = services.business_unit_save(
                 actor=request.user, unit=None, data=form.cleaned_data, request=request
             )
-            messages.success(request, f"Business unit “{unit.label}” added.")
+            messages.success(request, _("Business unit “%(label)s” added.") % {"label": unit.label})
             return redirect("ecdp:unit", unit.pk)
     context = {
         "units": [(u, effective(u)) for u in BusinessUnit.objects.all()],
@@ -67,7 +68,7 @@ def unit_detail(request: AppRequest, pk: int) -> HttpResponse:
             services.business_unit_save(
                 actor=request.user, unit=unit, data=form.cleaned_data, request=request
             )
-            messages.success(request, "Business unit saved.")
+            messages.success(request, _("Business unit saved."))
             return redirect("ecdp:unit", unit.pk)
         return render(request, "ecdp/unit.html", _unit_context(unit, unit_form=form), status=422)
     return render(request, "ecdp/unit.html", _unit_context(unit))
@@ -92,9 +93,13 @@ def unit_fill_from_sandbox(request: AppRequest, pk: int) -> HttpResponse:
             unit=unit, catalogue=services.sandbox_catalogue(), actor=request.user, request=request
         )
     except (httpx.HTTPError, ValueError):
-        messages.error(request, "The sandbox did not answer; is it running?")
+        messages.error(request, _("The sandbox did not answer; is it running?"))
     else:
-        messages.success(request, f"{events} events and {segments} segments from the sandbox.")
+        messages.success(
+            request,
+            _("%(events)s events and %(segments)s segments from the sandbox.")
+            % {"events": events, "segments": segments},
+        )
     return redirect("ecdp:unit", unit.pk)
 
 
@@ -123,7 +128,7 @@ def catalogue_edit(
             data=form.cleaned_data,
             request=request,
         )
-        messages.success(request, f"{what.capitalize()} “{form.cleaned_data['label']}” saved.")
+        messages.success(request, _("“%(label)s” saved.") % {"label": form.cleaned_data["label"]})
         return redirect("ecdp:unit", unit.pk)
     context = {"unit": unit, "form": form, "item": item, "what": what, "kind": kind}
     return render(request, "ecdp/item.html", context, status=422 if form.errors else 200)
@@ -137,5 +142,5 @@ def item_delete(request: AppRequest, pk: int, kind: str, item_pk: int) -> HttpRe
         raise Http404
     item = get_object_or_404(model, pk=item_pk, business_unit_id=pk)
     services.catalogue_delete(actor=request.user, item=item, request=request)
-    messages.success(request, f"“{item.label}” removed from the catalogue.")
+    messages.success(request, _("“%(label)s” removed from the catalogue.") % {"label": item.label})
     return redirect("ecdp:unit", pk)

@@ -82,28 +82,33 @@ def customer_lookup(request: AppRequest, pk: int) -> HttpResponse:
     status = 200
     if not form.is_valid():
         status = 422
+    elif form.cleaned_data["send_hash"]:
+        # The address must not leave the console, so it is not looked up either (a look-up
+        # sends it); ECDP cannot look a customer up by a hash.
+        label = f"{form.cleaned_data['lookup_ref'].value} (sent as a hash only)"
+        context |= _confirmation(event, form, label)
     else:
         try:
-            context["customer"] = ecdp_services.customer_lookup(
+            customer = ecdp_services.customer_lookup(
                 unit=event.business_unit, ref=form.cleaned_data["lookup_ref"]
             )
         except ActitoError as exc:
             context["lookup_error"] = exc.user_message
             status = 404 if exc.status == 404 else 502
         else:
-            send = EventSendForm(
-                initial={
-                    **form.cleaned_data,
-                    **{k: v for k, v in form.cleaned_data.items() if k.startswith("field_")},
-                    "customer_label": context["customer"].label,
-                    "idempotency_key": uuid.uuid4(),
-                },
-                event=event,
-            )
-            context |= {"send_form": send, "data_fields": form.cleaned_data["data_fields"]}
+            context |= {"customer": customer, **_confirmation(event, form, customer.label)}
     if request.htmx:
         return render(request, f"{TEMPLATE}#lookup", context, status=status)
     return render(request, TEMPLATE, _page(event, context), status=status)
+
+
+def _confirmation(event: CustomEvent, form: CustomerForm, label: str) -> dict[str, Any]:
+    """What the confirmation shows and sends again (every value is checked again on send)."""
+    send = EventSendForm(
+        initial={**form.cleaned_data, "customer_label": label, "idempotency_key": uuid.uuid4()},
+        event=event,
+    )
+    return {"send_form": send, "who": label, "data_fields": form.cleaned_data["data_fields"]}
 
 
 def _page(event: CustomEvent, context: dict[str, Any]) -> dict[str, Any]:

@@ -214,3 +214,15 @@ def test_test_connection_says_whether_ecdp_accepts_the_key(sandbox, client_as_ad
     response = client_as_admin.post(f"/settings/ecdp/{unit.pk}/test/", follow=True)
     page = response.content.decode()
     assert "ECDP refused the API key" in page and "wrong-key-123456" not in page
+
+
+def test_with_the_hash_option_the_address_is_neither_looked_up_nor_sent(
+    sandbox, client_as_marketer
+):
+    unit = sandbox_unit(sandbox)
+    jane = sandbox.app.ecdp.customers[3]
+    page = _lookup(client_as_marketer, unit, value=jane.email, send_hash="emailMd5")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Not looked up" in text
+    assert f"to {jane.email} (sent as a hash only)?" in text
+    assert sandbox.app.stats()["requests"] == 0, "the address went to ECDP in a look-up"
