@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
+from django.urls import reverse
 
 from actito_admin.actito.client import MAX_BACKOFF_SECONDS
 from actito_admin.actito.connection import build_client, get_connection
@@ -21,7 +22,7 @@ from actito_admin.ecdp.client import EcdpError
 from actito_admin.ecdp.connection import build_client as build_ecdp_client
 from actito_admin.ecdp.connection import effective
 from actito_admin.ecdp.fields import CustomerRef
-from actito_admin.ecdp.models import BusinessUnit
+from actito_admin.ecdp.models import BusinessUnit, CustomEvent
 
 from .models import Platform as PlatformKey
 
@@ -59,6 +60,10 @@ class Platform(Protocol):
         ...
 
     def audit_data(self, run: TriggerRun) -> dict[str, Any]: ...
+
+    def list_url(self, run: TriggerRun) -> str:
+        """Where a marketer changes a list before confirming it ("" when nowhere)."""
+        ...
 
 
 def stale_after_seconds(platform: Platform) -> float:
@@ -101,6 +106,9 @@ class Actito:
 
     def audit_data(self, run: TriggerRun) -> dict[str, Any]:
         return {}
+
+    def list_url(self, run: TriggerRun) -> str:
+        return reverse("scenarios:list", args=[run.scenario_id]) if run.scenario_id else ""
 
 
 class Ecdp:
@@ -159,6 +167,12 @@ class Ecdp:
 
     def audit_data(self, run: TriggerRun) -> dict[str, Any]:
         return {"platform": "ecdp", "business_unit": run.table, "event_id": run.scenario_actito_id}
+
+    def list_url(self, run: TriggerRun) -> str:
+        event = CustomEvent.objects.filter(
+            business_unit_id=run.business_unit_id, event_id=run.scenario_actito_id
+        ).first()
+        return reverse("ecdp_scenarios:list", args=[event.pk]) if event else ""
 
 
 PLATFORMS: dict[str, Platform] = {p.key: p for p in (Actito(), Ecdp())}

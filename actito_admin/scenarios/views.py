@@ -402,7 +402,8 @@ def list_check(request: AppRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.trigger_list_confirm(actor=request.user, run=run, request=request)
         return redirect("scenarios:run", run.pk)
-    return render(request, "scenarios/list_check.html", {"run": run})
+    context = {"run": run, "change_url": platform_of(run).list_url(run)}
+    return render(request, "scenarios/list_check.html", context)
 
 
 # --- history --------------------------------------------------------------------------------------

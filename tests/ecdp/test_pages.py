@@ -132,6 +132,7 @@ def test_a_list_lists_invalid_rows_and_matches_columns(sandbox, client_as_market
     assert run.items.get().data == [{"name": "points", "type": "Number", "value": "10"}]
     page = client_as_marketer.get(f"/scenarios/lists/{run.pk}/").content.decode()
     assert "1 customer" in page and "not a number" in page
+    assert f'href="/scenarios/ecdp/events/{e.pk}/list/"' in page, "no way to change the list"
 
 
 def test_segments_need_the_event_label_typed_to_confirm(sandbox, client_as_marketer):
