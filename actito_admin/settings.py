@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "actito_admin.accounts",
     "actito_admin.audit",
     "actito_admin.actito",
+    "actito_admin.ecdp",
     "actito_admin.sandbox",
     "actito_admin.scenarios",
     "actito_admin.imports",
@@ -258,6 +259,12 @@ ACTITO_MAX_IMPORT_MB = env_int("ACTITO_MAX_IMPORT_MB", 100)
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "").strip()
 # The built-in sandbox that `make run` starts when no real key is configured.
 SANDBOX_URL = os.environ.get("SANDBOX_URL", "").strip()
+
+# ExpertSender CDP: no documented rate limit, so the console's own (per API key) are settings.
+ECDP_BASE_URL = os.environ.get("ECDP_BASE_URL", "https://api.ecdp.app").strip().rstrip("/")
+ECDP_CALLS_PER_MINUTE = env_int("ECDP_CALLS_PER_MINUTE", 300)
+ECDP_MAX_IN_FLIGHT = env_int("ECDP_MAX_IN_FLIGHT", 5)
+ECDP_TIMEOUT_SECONDS = float(os.environ.get("ECDP_TIMEOUT_SECONDS", "15"))
 
 # --- Audit ----------------------------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)

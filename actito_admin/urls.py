@@ -7,6 +7,7 @@ from actito_admin.scenarios import views as scenario_views
 urlpatterns = [
     path("audit/", include("actito_admin.audit.urls")),
     # The navigation links to "scenarios" (no namespace); the rest lives under "scenarios:".
+    path("scenarios/ecdp/", include("actito_admin.scenarios.ecdp_urls")),
     path("scenarios/", scenario_views.scenario_search, name="scenarios"),
     path("scenarios/", include("actito_admin.scenarios.urls")),
     # Same pattern as scenarios: "imports" (no namespace) for the navigation, "imports:…" inside.
@@ -14,6 +15,7 @@ urlpatterns = [
     path("imports/", include("actito_admin.imports.urls")),
     path("", include("actito_admin.web.urls")),
     path("accounts/", include("actito_admin.accounts.urls")),
+    path("settings/ecdp/", include("actito_admin.ecdp.urls")),
     path("settings/", include("actito_admin.actito.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from . import etl
 from .config import SandboxConfig
 from .data import InvalidValue, ProfileChange, RowRejected, Table, TableData, normalize_value
+from .ecdp import EcdpSandbox, is_ecdp_path, problem_body
 from .seed import ENTITIES, Scenario, build_profiles, build_scenarios, build_tables
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,11 @@ class Reply:
 
 def json_reply(data: Any, status: int = 200) -> Reply:
     return Reply(status, json.dumps(data, ensure_ascii=False).encode())
+
+
+def ecdp_error_reply(status: int, message: str) -> Reply:
+    body = problem_body(status, HTTPStatus(status).phrase, message)
+    return Reply(status, json.dumps(body).encode(), "application/problem+json")
 
 
 def error_reply(status: int, message: str) -> Reply:
@@ -173,6 +179,7 @@ class SandboxApp:
         self._in_flight = 0
         self._load_seed()
         self._reset_counters()
+        self.ecdp = EcdpSandbox(seed=self.config.seed, clock=clock)
 
     # --- Python-side control ------------------------------------------------------------------
 
@@ -226,6 +233,7 @@ class SandboxApp:
         self.clear_faults()
         with self._lock:
             self._load_seed()
+        self.ecdp.reset()
         with self._stats_lock:
             self._reset_counters()
 
@@ -306,15 +314,18 @@ class SandboxApp:
             faults = self._faults
             wake = self._wake
         reply: Reply | None = None
+        # The ECDP side shares the counters and the faults; its errors are problem details.
+        ecdp = is_ecdp_path(path)
+        error = ecdp_error_reply if ecdp else error_reply
         try:
             if in_flight > self.config.max_concurrent:
                 # LIMITS: more than 5 concurrent requests per licence → 429.
-                reply = error_reply(429, f"more than {self.config.max_concurrent} requests at once")
+                reply = error(429, f"more than {self.config.max_concurrent} requests at once")
             else:
-                reply = self._faulted(faults, wake, path, now)
+                reply = self._faulted(faults, wake, path, now, error)
             if reply is None:
                 self._throttle(calls_last_minute)
-                reply = self._dispatch(environ, path)
+                reply = self._ecdp(environ, path) if ecdp else self._dispatch(environ, path)
         except ApiError as exc:
             reply = error_reply(exc.status, exc.message)
         except Exception:
@@ -331,25 +342,37 @@ class SandboxApp:
         return reply
 
     def _faulted(
-        self, faults: Faults, wake: threading.Event, path: str, now: float
+        self,
+        faults: Faults,
+        wake: threading.Event,
+        path: str,
+        now: float,
+        error: Callable[[int, str], Reply] = error_reply,
     ) -> Reply | None:
         if faults.paths and not re.search(faults.paths, path):
             return None
         if faults.storm_until > now:
-            return error_reply(429, "sandbox 429 storm in progress")
+            return error(429, "sandbox 429 storm in progress")
         if faults.force_status:
-            return error_reply(int(faults.force_status), "sandbox forced status")
+            return error(int(faults.force_status), "sandbox forced status")
         with self._stats_lock:
             hang = self._fault_rng.random() < faults.hang_rate
             fail = self._fault_rng.random() < faults.error_rate
         if hang:
             wake.wait(faults.hang_seconds)
-            return error_reply(504, "sandbox hanging request gave up")
+            return error(504, "sandbox hanging request gave up")
         if faults.latency_ms:
             wake.wait(faults.latency_ms / 1000)
         if fail:
-            return error_reply(500, "sandbox injected error")
+            return error(500, "sandbox injected error")
         return None
+
+    def _ecdp(self, environ: dict[str, Any], path: str) -> Reply:
+        status, body, headers = self.ecdp.dispatch(environ, path, _read_body(environ))
+        if body is None:
+            return Reply(status, b"", headers=headers)
+        content_type = "application/problem+json" if status >= 400 else "application/json"
+        return Reply(status, json.dumps(body).encode(), content_type, headers)
 
     def _throttle(self, calls_last_minute: int) -> None:
         # Spec §9: over the per-minute budget ACTITO slows calls down instead of refusing them.
@@ -415,6 +438,11 @@ class SandboxApp:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         try:
             body = _read_json(environ) if method in ("POST", "PUT") else {}
+            if path.startswith("/_sandbox/ecdp/"):
+                query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+                answer = self.ecdp.control(method, path, query)
+                if answer is not None:
+                    return json_reply(answer[1], answer[0])
             if path == "/_sandbox/stats" and method == "GET":
                 return json_reply(self.stats())
             if path == "/_sandbox/faults":

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from actito_admin.actito.schemas import ProfileRef
 
-from .models import TriggerRun
+from .models import Platform, TriggerRun
 from .references import (
     MAX_LIST_REFERENCES,
     PROFILE_ID,
@@ -21,6 +21,20 @@ from .references import (
 )
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # 10,000 e-mail addresses fit many times over
+
+
+def pasted_or_uploaded(cleaned: dict[str, Any]) -> str:
+    """The text of the uploaded file if there is one, else what was pasted."""
+    upload = cleaned.get("file")
+    if not upload:
+        return cleaned.get("text") or ""
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise forms.ValidationError("The file is larger than 5 MB: split it, please.")
+    raw = upload.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")  # Excel's usual export
 
 
 def attribute_choices(key_attributes: list[str]) -> list[tuple[str, str]]:
@@ -89,16 +103,7 @@ class ListForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        upload = cleaned.get("file")
-        text = cleaned.get("text") or ""
-        if upload:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError("The file is larger than 5 MB: split it, please.")
-            raw = upload.read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("cp1252", errors="replace")  # Excel's usual export
+        text = pasted_or_uploaded(cleaned)
         if not text.strip():
             raise forms.ValidationError("Paste some references or choose a file.")
         if "attribute" in cleaned:
@@ -119,6 +124,9 @@ class ListForm(forms.Form):
 
 
 class HistoryForm(forms.Form):
+    platform = forms.ChoiceField(
+        label="Platform", required=False, choices=[("", "Every platform"), *Platform.choices]
+    )
     scenario = forms.CharField(label="Scenario", required=False, max_length=200)
     table = forms.CharField(label="Table", required=False, max_length=200)
     user = forms.ModelChoiceField(

@@ -119,13 +119,22 @@ class Scenario(models.Model):
         return ("Cannot be started here: " + "; and ".join(reasons) + ".") if reasons else ""
 
 
+class Platform(models.TextChoices):
+    """The marketing platforms a run can go to (each has an adapter in platforms.py)."""
+
+    ACTITO = "actito", "ACTITO"
+    ECDP = "ecdp", "ExpertSender CDP"
+
+
 class SearchPreference(models.Model):
-    """The profile table a user last searched, so the page opens where they left it."""
+    """The profile table a user last searched and the platform they last chose, so the page
+    opens where they left it."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    table = models.CharField(max_length=200)
+    table = models.CharField(max_length=200, blank=True, default="")
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.ACTITO)
 
     def __str__(self) -> str:
         return f"{self.user} searches {self.table}"
@@ -138,6 +147,9 @@ class TriggerRunQuerySet(models.QuerySet["TriggerRun"]):
 
     def active(self) -> TriggerRunQuerySet:
         return self.filter(status__in=TriggerRun.ACTIVE)
+
+    def on(self, platform: str) -> TriggerRunQuerySet:
+        return self.filter(platform=platform) if platform else self
 
     def live_version(self, pk: int) -> tuple[Any, ...] | None:
         """Everything a run's status fragment shows that can change, in one query (None: no
@@ -166,6 +178,7 @@ class TriggerRun(models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", "One profile"
         LIST = "list", "List of profiles"
+        SEGMENTS = "segments", "Segments"  # ECDP: one call reaches every customer in them
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Being checked"
@@ -188,15 +201,21 @@ class TriggerRun(models.Model):
         Status.FINISHED,
     )
 
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.ACTITO)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SINGLE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     # One per submitted form: a double click, a refresh or the back button finds this run again.
     idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4)
     entity = models.CharField(max_length=200, blank=True, default="")
+    # ACTITO: the profile table. ECDP: the business unit's label (kept if the unit goes).
     table = models.CharField(max_length=200)
+    business_unit = models.ForeignKey(
+        "ecdp.BusinessUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     scenario = models.ForeignKey(
         Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
+    # ACTITO: the scenario's id and technical name. ECDP: the customEventId and its label.
     scenario_actito_id = models.CharField(max_length=64)
     scenario_name = models.CharField(max_length=300)
     # profileId or the unique attribute every reference of this run uses.
@@ -238,6 +257,25 @@ class TriggerRun(models.Model):
         return self.status in self.FINAL
 
     @property
+    def is_one_call(self) -> bool:
+        """One item sent by one call: a single profile or customer, or whole segments."""
+        return self.kind != self.Kind.LIST
+
+    @property
+    def platform_name(self) -> str:
+        return self.get_platform_display()
+
+    @property
+    def person_word(self) -> str:
+        """What the platform calls the people a run reaches."""
+        return "customer" if self.platform == Platform.ECDP else "profile"
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, naming the run's own platform."""
+        return self.get_status_display().replace("ACTITO", self.platform_name)
+
+    @property
     def is_live(self) -> bool:
         """The page keeps polling while something may still change."""
         return self.status in self.ACTIVE
@@ -245,7 +283,7 @@ class TriggerRun(models.Model):
     @property
     def can_retry(self) -> bool:
         return (
-            self.kind == self.Kind.SINGLE
+            self.kind != self.Kind.LIST
             and self.status in (self.Status.FAILED, self.Status.UNKNOWN)
             and self.retried_as is None
         )
@@ -261,7 +299,7 @@ class TriggerRun(models.Model):
         """What a person confirms before trying again (the dialog and the no-script page)."""
         question = f"Start «{self.scenario_label}» again for {self.profile_label}?"
         if self.status == self.Status.UNKNOWN:
-            question += " ACTITO may already have started it: check first."
+            question += f" {self.platform_name} may already have started it: check first."
         return question
 
     @property
@@ -326,7 +364,10 @@ class TriggerItem(models.Model):
     position = models.PositiveIntegerField()
     reference = models.CharField(max_length=500)  # "147471" or "emailAddress=a@b.c"
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # ACTITO's interactionBusinessKey; for ECDP (201, no body) a correlation id of our own.
     interaction_business_key = models.CharField(max_length=100, blank=True, default="")
+    # ECDP: this item's dataFields [{name, type, value}] (a list gives each customer their own).
+    data = models.JSONField(default=list, blank=True)
     actito_status = models.PositiveIntegerField(null=True, blank=True)
     message = models.TextField(blank=True, default="")
     detail = models.TextField(blank=True, default="")  # ACTITO's raw answer, for the expander

@@ -22,7 +22,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from actito_admin.actito.client import MAX_BACKOFF_SECONDS
 from actito_admin.actito.connection import (
     EffectiveConnection,
     build_client,
@@ -33,7 +32,17 @@ from actito_admin.actito.errors import ActitoError, GovernorBusy
 from actito_admin.actito.schemas import Profile, ProfileRef
 from actito_admin.audit.services import record_event
 
-from .models import Catalog, ProfileTable, Scenario, SearchPreference, TriggerItem, TriggerRun
+from .models import (
+    Catalog,
+    Platform,
+    ProfileTable,
+    Scenario,
+    SearchPreference,
+    TriggerItem,
+    TriggerRun,
+)
+from .platforms import PLATFORMS, platform_of
+from .platforms import stale_after_seconds as platform_stale_after
 from .references import PROFILE_ID, ParsedList, matches, search_pattern
 
 logger = logging.getLogger(__name__)
@@ -42,18 +51,14 @@ LIST_MAX_AGE = timedelta(minutes=15)  # an older scenario list is refreshed when
 CATALOG_LOST_AFTER = timedelta(minutes=5)  # a refresh queued this long ago lost its task
 PROFILE_CACHE_SECONDS = 60
 CHUNK_SECONDS = 60.0  # a run task works this long, then re-enqueues itself (Q timeout is 900 s)
-CAPACITY_WAIT_SECONDS = 2.0  # longer governor waits are shown as "waiting for ACTITO capacity"
-SEND_ATTEMPTS = 3  # tries of one trigger; only a refusal (429) or an unsent request is tried again
+# CAPACITY_WAIT_SECONDS: longer governor waits are shown as "waiting for capacity";
+# SEND_ATTEMPTS: tries of one trigger (only a refusal or an unsent request is tried again).
 MAX_BUSY_REFUSALS = 30  # 429s for one item before it is failed (each after the client's retries)
 INVALID_KEPT = 100
 
 TASKS = "actito_admin.scenarios.tasks"
 
-UNKNOWN_ADVICE = (
-    "ACTITO may or may not have started the scenario. Before trying again, check in ACTITO "
-    "(the profile's interactions, or the scenario's statistics) whether it started."
-)
-WORKER_LOST = "The background worker stopped while this was being sent. " + UNKNOWN_ADVICE
+WORKER_LOST = "The background worker stopped while this was being sent."
 
 
 # --- connection ----------------------------------------------------------------------------------
@@ -184,6 +189,15 @@ def search_table_of(user: AbstractBaseUser) -> str:
     return preference.table if preference else ""
 
 
+def platform_remember(*, user: AbstractBaseUser, platform: str) -> None:
+    SearchPreference.objects.update_or_create(user=user, defaults={"platform": platform})
+
+
+def platform_of_user(user: AbstractBaseUser) -> str:
+    preference = SearchPreference.objects.filter(user=user).first()
+    return preference.platform if preference else Platform.ACTITO
+
+
 # --- profile look-up ------------------------------------------------------------------------------
 
 
@@ -235,7 +249,7 @@ def profile_lookup(*, scope: str, table: ProfileTable, ref: ProfileRef) -> Profi
 
 
 def _audit_data(run: TriggerRun, **extra: Any) -> dict[str, Any]:
-    single = run.kind == run.Kind.SINGLE
+    single = run.is_one_call
     data = {
         "run_id": run.pk,
         "scenario_id": run.scenario_actito_id,
@@ -246,7 +260,7 @@ def _audit_data(run: TriggerRun, **extra: Any) -> dict[str, Any]:
     if single:
         item = run.item
         data["profile_ref"] = item.reference if item else ""
-    return data | extra
+    return data | platform_of(run).audit_data(run) | extra
 
 
 def _enqueue(run: TriggerRun) -> None:
@@ -279,22 +293,49 @@ def trigger_run_request(
     retry_of: TriggerRun | None = None,
 ) -> TriggerRun:
     """Queue one trigger. The same idempotency key always gives back the same run."""
+    return run_queue_one(
+        actor=actor,
+        identity=_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
+        kind=TriggerRun.Kind.SINGLE,
+        reference_kind=ref.attribute or PROFILE_ID,
+        reference=str(ref),
+        profile_label=profile_label or str(ref),
+        request=request,
+        retry_of=retry_of,
+    )
+
+
+def run_queue_one(
+    *,
+    actor: AbstractBaseUser,
+    identity: dict[str, Any],
+    kind: str,
+    reference_kind: str,
+    reference: str,
+    profile_label: str,
+    data: list[dict[str, str]] | None = None,
+    request: HttpRequest | None = None,
+    retry_of: TriggerRun | None = None,
+) -> TriggerRun:
+    """Queue a run of one item on any platform; `identity` says which platform, account and
+    scenario (with the idempotency key: the same key always gives back the same run)."""
+    idempotency_key = identity["idempotency_key"]
     existing = TriggerRun.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
             run = TriggerRun.objects.create(
-                kind=TriggerRun.Kind.SINGLE,
+                kind=kind,
                 status=TriggerRun.Status.QUEUED,
-                **_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
-                reference_kind=ref.attribute or PROFILE_ID,
-                profile_label=profile_label[:300] or str(ref),
+                **identity,
+                reference_kind=reference_kind,
+                profile_label=profile_label[:300],
                 retry_of=retry_of,
                 total=1,
                 queued_at=timezone.now(),
             )
-            TriggerItem.objects.create(run=run, position=1, reference=str(ref))
+            TriggerItem.objects.create(run=run, position=1, reference=reference, data=data or [])
             action = "scenario.trigger.retried" if retry_of else "scenario.trigger.requested"
             extra = {"retry_of": retry_of.pk} if retry_of else {}
             record_event(
@@ -326,6 +367,19 @@ def trigger_run_retry(
         return run.retried_as
     if not run.can_retry:
         raise ValueError("Only a failed run or one whose outcome is unknown can be tried again.")
+    if run.platform != Platform.ACTITO:
+        item = run.item
+        return run_queue_one(
+            actor=actor,
+            identity=_identity_of(run, actor=actor, idempotency_key=run.retry_key),
+            kind=run.kind,
+            reference_kind=run.reference_kind,
+            reference=item.reference if item else "",
+            profile_label=run.profile_label,
+            data=item.data if item else [],
+            request=request,
+            retry_of=run,
+        )
     scenario = run.scenario
     if scenario is None:
         raise ValueError("This scenario no longer exists in ACTITO.")
@@ -341,6 +395,23 @@ def trigger_run_retry(
     )
 
 
+def _identity_of(
+    run: TriggerRun, *, actor: AbstractBaseUser, idempotency_key: uuid.UUID
+) -> dict[str, Any]:
+    """The identity of a new run for the same platform, account and scenario as `run`."""
+    return {
+        "idempotency_key": idempotency_key,
+        "platform": run.platform,
+        "business_unit": run.business_unit,
+        "entity": run.entity,
+        "table": run.table,
+        "scenario": run.scenario,
+        "scenario_actito_id": run.scenario_actito_id,
+        "scenario_name": run.scenario_name,
+        "requested_by": actor,
+    }
+
+
 def trigger_list_prepare(
     *,
     actor: AbstractBaseUser,
@@ -349,23 +420,45 @@ def trigger_list_prepare(
     parsed: ParsedList,
     idempotency_key: uuid.UUID,
 ) -> TriggerRun:
-    """Store a checked list as a draft run; nothing is sent until `trigger_list_confirm`.
+    """Store a checked list as a draft run; nothing is sent until `trigger_list_confirm`."""
+    return list_prepare(
+        identity=_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
+        reference_kind=reference_kind,
+        items=[(str(ref), []) for ref in parsed.references],
+        duplicates=len(parsed.duplicates),
+        invalid=parsed.invalid,
+    )
 
-    The same form submitted again gives back the same run. If the marketer went back and
-    changed the list before confirming, the draft takes the new list (nothing was sent)."""
+
+def list_prepare(
+    *,
+    identity: dict[str, Any],
+    reference_kind: str,
+    items: list[tuple[str, list[dict[str, str]]]],
+    duplicates: int,
+    invalid: list[tuple[int, str, str]],
+) -> TriggerRun:
+    """Store a checked list (references with their own data fields) as a draft run, on any
+    platform. The same form submitted again gives back the same run. If the marketer went back
+    and changed the list before confirming, the draft takes the new list (nothing was sent)."""
+    idempotency_key = identity["idempotency_key"]
     counts = {
         "reference_kind": reference_kind,
-        "total": len(parsed.references),
-        "duplicates": len(parsed.duplicates),
-        "invalid": [list(row) for row in parsed.invalid[:INVALID_KEPT]],
+        "total": len(items),
+        "duplicates": duplicates,
+        "invalid": [list(row) for row in invalid[:INVALID_KEPT]],
     }
-    references = [str(ref) for ref in parsed.references]
     existing = TriggerRun.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.status == TriggerRun.Status.DRAFT and (
             existing.reference_kind != reference_kind
-            or list(existing.items.order_by("position").values_list("reference", flat=True))
-            != references
+            or [
+                (reference, data)
+                for reference, data in existing.items.order_by("position").values_list(
+                    "reference", "data"
+                )
+            ]
+            != items
         ):
             with transaction.atomic():
                 # Only while still a draft: a confirmed list is never rewritten.
@@ -373,28 +466,25 @@ def trigger_list_prepare(
                     **counts
                 ):
                     existing.items.all().delete()
-                    _create_items(existing, references)
+                    _create_items(existing, items)
             existing.refresh_from_db()
         return existing
     try:
         with transaction.atomic():
             run = TriggerRun.objects.create(
-                kind=TriggerRun.Kind.LIST,
-                status=TriggerRun.Status.DRAFT,
-                **_run_identity(actor=actor, scenario=scenario, idempotency_key=idempotency_key),
-                **counts,
+                kind=TriggerRun.Kind.LIST, status=TriggerRun.Status.DRAFT, **identity, **counts
             )
-            _create_items(run, references)
+            _create_items(run, items)
     except IntegrityError:
         return TriggerRun.objects.get(idempotency_key=idempotency_key)
     return run
 
 
-def _create_items(run: TriggerRun, references: list[str]) -> None:
+def _create_items(run: TriggerRun, items: list[tuple[str, list[dict[str, str]]]]) -> None:
     TriggerItem.objects.bulk_create(
         (
-            TriggerItem(run=run, position=n, reference=reference)
-            for n, reference in enumerate(references, start=1)
+            TriggerItem(run=run, position=n, reference=reference, data=data)
+            for n, (reference, data) in enumerate(items, start=1)
         ),
         batch_size=1000,
     )
@@ -485,27 +575,21 @@ def trigger_run_claim(*, run_id: int) -> bool:
     return claimed == 1
 
 
-def stale_after_seconds(connection: EffectiveConnection | None = None) -> float:
-    """How long a worker may stay silent: one send's longest path plus a margin.
-
-    Three tries, each with its governor wait and timeout, and two back-offs of at most 30 s
-    (a Retry-After can ask for that long). A live worker must never look dead: recovery would
-    then report its item as outcome unknown while it is still being sent."""
-    connection = connection or get_connection()
-    backoffs = (SEND_ATTEMPTS - 1) * MAX_BACKOFF_SECONDS
-    return SEND_ATTEMPTS * (connection.timeout_seconds + CAPACITY_WAIT_SECONDS) + backoffs + 60
-
-
 def trigger_runs_recover(*, stale_after: float | None = None, run_id: int | None = None) -> int:
     """Runs whose worker died: items caught mid-send become "outcome unknown", never re-sent;
-    the rest is queued again. Also re-queues runs whose task was lost before it started."""
-    stale_after = stale_after_seconds() if stale_after is None else stale_after
-    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    the rest is queued again. Also re-queues runs whose task was lost before it started.
+
+    Each platform has its own silence limit (its longest send), unless `stale_after` is given."""
     working = (TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)
-    runs = TriggerRun.objects.filter(
-        Q(status__in=working, heartbeat_at__lt=cutoff)
-        | Q(status=TriggerRun.Status.QUEUED, queued_at__lt=cutoff)
-    )
+    stale = Q(pk__in=[])
+    for key, platform in PLATFORMS.items():
+        seconds = platform_stale_after(platform) if stale_after is None else stale_after
+        cutoff = timezone.now() - timedelta(seconds=seconds)
+        stale |= Q(platform=key) & (
+            Q(status__in=working, heartbeat_at__lt=cutoff)
+            | Q(status=TriggerRun.Status.QUEUED, queued_at__lt=cutoff)
+        )
+    runs = TriggerRun.objects.filter(stale)
     if run_id is not None:
         runs = runs.filter(pk=run_id)
     recovered = 0
@@ -517,7 +601,9 @@ def trigger_runs_recover(*, stale_after: float | None = None, run_id: int | None
             ).update(status=TriggerRun.Status.QUEUED, queued_at=timezone.now()):
                 continue
             lost = run.items.filter(status=TriggerItem.Status.SENDING).update(
-                status=TriggerItem.Status.UNKNOWN, message=WORKER_LOST, finished_at=timezone.now()
+                status=TriggerItem.Status.UNKNOWN,
+                message=f"{WORKER_LOST} {platform_of(run).unknown_advice()}",
+                finished_at=timezone.now(),
             )
             if lost:
                 logger.warning("trigger run %s: %s item(s) caught mid-send", run.pk, lost)
@@ -534,8 +620,9 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
     """
     run = TriggerRun.objects.get(pk=run_id)
     deadline = time.monotonic() + budget_seconds
+    platform = platform_of(run)
     try:
-        client = build_client(max_wait_seconds=CAPACITY_WAIT_SECONDS, max_attempts=SEND_ATTEMPTS)
+        client = platform.open(run)
     except ActitoError as exc:  # not configured: nothing can be sent
         _fail_pending(run, exc)
         _finish(run)
@@ -566,7 +653,7 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
                 time.sleep(max(0.05, min(wait, 5.0, deadline - time.monotonic())))
             else:
                 _set_run_status(run, TriggerRun.Status.WAITING, TriggerRun.Status.RUNNING)
-                if run.kind == TriggerRun.Kind.SINGLE:
+                if run.is_one_call:
                     _finish(run)
                     return
 
@@ -592,13 +679,12 @@ def _item_done(item: TriggerItem, status: str, **fields: Any) -> None:
 
 
 def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
-    """Send one claimed item; returns seconds to wait when ACTITO had no capacity (not sent)."""
+    """Send one claimed item; returns seconds to wait when the platform had no capacity (the
+    item was not sent)."""
+    platform = platform_of(run)
+    advice = platform.unknown_advice()
     try:
-        result = client.trigger_scenario(
-            table=run.table,
-            scenario=run.scenario_actito_id,
-            profile=ProfileRef.parse(item.reference),
-        )
+        sent = platform.send(client, run, item)
     except GovernorBusy as exc:
         # Our own limits: nothing left this process, so the item simply goes back in line.
         TriggerItem.objects.filter(pk=item.pk, status=TriggerItem.Status.SENDING).update(
@@ -613,7 +699,7 @@ def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
             )
             return exc.retry_after or 2.0
         status = TriggerItem.Status.FAILED if exc.outcome_known else TriggerItem.Status.UNKNOWN
-        message = exc.user_message if exc.outcome_known else f"{exc.user_message} {UNKNOWN_ADVICE}"
+        message = exc.user_message if exc.outcome_known else f"{exc.user_message} {advice}"
         _item_done(
             item,
             status,
@@ -627,15 +713,15 @@ def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
         _item_done(
             item,
             TriggerItem.Status.UNKNOWN,
-            message=f"Something went wrong in the console while sending. {UNKNOWN_ADVICE}",
+            message=f"Something went wrong in the console while sending. {advice}",
             detail=repr(exc)[:2000],
         )
         return 0.0
     _item_done(
         item,
         TriggerItem.Status.SUCCEEDED,
-        interaction_business_key=result.interaction_business_key or "",
-        actito_status=200,
+        interaction_business_key=sent.receipt,
+        actito_status=sent.status,
         message="",
     )
     return 0.0
@@ -652,7 +738,7 @@ def _finish(run: TriggerRun) -> None:
     counts = run.counts()
     if counts["pending"] or counts["sending"]:
         return
-    if run.kind == TriggerRun.Kind.SINGLE:
+    if run.is_one_call:
         item = run.items.first()
         final = item.status if item else TriggerRun.Status.FAILED
     else:
@@ -663,7 +749,7 @@ def _finish(run: TriggerRun) -> None:
         ).update(status=final, finished_at=timezone.now()):
             return
         run.refresh_from_db()
-        if run.kind == TriggerRun.Kind.SINGLE:
+        if run.is_one_call:
             item = run.items.first()
             outcome = {"succeeded": "success", "failed": "failure"}.get(final, "unknown")
             data = _audit_data(

@@ -28,7 +28,8 @@ from actito_admin.actito.errors import ActitoError
 
 from . import services
 from .forms import HistoryForm, ListForm, ProfileRefForm, SearchForm, TriggerForm
-from .models import Catalog, ProfileTable, Scenario, TriggerRun
+from .models import Catalog, Platform, ProfileTable, Scenario, TriggerRun
+from .platforms import platform_of
 
 TRIGGER = "accounts.trigger_scenarios"
 
@@ -38,6 +39,11 @@ TRIGGER = "accounts.trigger_scenarios"
 
 @require_GET
 def scenario_search(request: AppRequest) -> HttpResponse:
+    # The platform a marketer last chose opens by itself; ?platform=actito switches back.
+    if request.GET.get("platform") == Platform.ACTITO:
+        services.platform_remember(user=request.user, platform=Platform.ACTITO)
+    elif not request.GET and services.platform_of_user(request.user) == Platform.ECDP:
+        return redirect("ecdp_scenarios:search")
     state = services.connection_state()
     context: dict[str, Any] = {"problem": state.problem}
     if state.problem:
@@ -214,12 +220,11 @@ def scenario_trigger(request: AppRequest, pk: int) -> HttpResponse:
 
 def _status_context(run: TriggerRun) -> dict[str, Any]:
     counts = run.counts()
-    connection = services.connection_state().connection
     return {
         "run": run,
         "counts": counts,
-        "item": run.item if run.kind == TriggerRun.Kind.SINGLE else None,
-        "eta": run.eta_seconds(counts, connection.calls_per_minute),
+        "item": run.item if run.is_one_call else None,
+        "eta": run.eta_seconds(counts, platform_of(run).calls_per_minute(run)),
     }
 
 
@@ -273,7 +278,7 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
     run = _visible_run(pk)
     if run.retried_as is not None:
         return _after_action(request, run.retried_as)
-    if not run.can_retry or run.scenario is None:
+    if not run.can_retry or (run.platform == Platform.ACTITO and run.scenario is None):
         return _after_action(request, run)
     if not _confirmed(request):
         return _confirm_page(
@@ -335,8 +340,10 @@ def run_results_csv(request: AppRequest, pk: int) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         writer = csv.writer(Echo())
         yield "\ufeff"  # so that Excel reads the file as UTF-8
+        platform = platform_of(run)
+        status_header = f"{platform.key}_status"
         yield writer.writerow(
-            ["reference", "outcome", "interactionBusinessKey", "actito_status", "message"]
+            ["reference", "outcome", platform.receipt_header, status_header, "message"]
         )
         for item in run.items.order_by("position").iterator(chunk_size=2000):
             yield writer.writerow(
@@ -395,7 +402,8 @@ def list_check(request: AppRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.trigger_list_confirm(actor=request.user, run=run, request=request)
         return redirect("scenarios:run", run.pk)
-    return render(request, "scenarios/list_check.html", {"run": run})
+    context = {"run": run, "change_url": platform_of(run).list_url(run)}
+    return render(request, "scenarios/list_check.html", context)
 
 
 # --- history --------------------------------------------------------------------------------------
@@ -415,6 +423,7 @@ def history(request: AppRequest) -> HttpResponse:
             runs = runs.filter(requested_by=data["user"])
         if data["status"]:
             runs = runs.filter(status=data["status"])
+        runs = runs.on(data.get("platform") or "")
         zone = timezone.get_current_timezone()
         if data["date_from"]:
             runs = runs.filter(

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from actito_admin.sandbox.config import DEMO_ENTITY, SandboxConfig
+from actito_admin.sandbox.ecdp import DEMO_API_KEY as ECDP_DEMO_API_KEY
+from actito_admin.sandbox.ecdp import PREFIX as ECDP_PREFIX
 from actito_admin.sandbox.server import start_server
 
 
@@ -88,6 +90,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"ACTITO sandbox on {running.url} — entity {DEMO_ENTITY!r}, "
             f"demo API key {config.api_keys[0]!r} (Ctrl-C to stop)"
+        )
+        self.stdout.write(
+            f"ExpertSender CDP sandbox on {running.url}{ECDP_PREFIX} — x-api-key "
+            f"{ECDP_DEMO_API_KEY!r}; accepted events at {running.url}/_sandbox/ecdp/events"
         )
         self.stdout.flush()
         try:
