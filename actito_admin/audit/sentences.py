@@ -170,6 +170,27 @@ def _locked_out(event: AuditEvent) -> str:
     return f"{name} was locked out after too many failed log-ins"
 
 
+# --- users and roles ----------------------------------------------------------------------------
+
+
+@sentence("accounts.role_changed")
+def _role_changed(event: AuditEvent) -> str:
+    name = _quoted(_d(event, "username", event.target_label or "?"))
+    before, after = _d(event, "from", "no role"), _d(event, "to", "no role")
+    return f"{_who(event)} changed the role of {name} from {before} to {after}"
+
+
+@sentence("accounts.privileges_changed")
+def _privileges_changed(event: AuditEvent) -> str:
+    name = _quoted(_d(event, "username", event.target_label or "?"))
+    data = event.data if isinstance(event.data, dict) else {}
+    parts = []
+    for key, what in (("superuser", "superuser"), ("staff", "staff")):
+        if key in data and bool(data.get(key)) != bool(data.get(f"was_{key}")):
+            parts.append(f"{'became' if data.get(key) else 'is no longer'} {what}")
+    return f"{name} {' and '.join(parts) or 'had its privileges changed'} (outside the console)"
+
+
 # --- connection ---------------------------------------------------------------------------------
 
 
