@@ -435,6 +435,7 @@ class ActitoClient:
             outcome_known=outcome_known,
             user_message=user + said,
             response_text=response.text,
+            server_words=said,
         )
 
     # --- entities and tables (§4) --------------------------------------------------------------

@@ -22,6 +22,7 @@ class ActitoError(Exception):
         user_message: str | None = None,
         response_text: str = "",
         retry_after: float | None = None,
+        server_words: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,6 +33,13 @@ class ActitoError(Exception):
         # Raw body for the audit log; truncated so that an HTML error page cannot bloat a row.
         self.response_text = (response_text or "")[:RAW_TEXT_LIMIT]
         self.retry_after = retry_after
+        # The part of user_message quoting the server's own words, if any.
+        self.server_words = server_words
+
+    @property
+    def message_without_server_words(self) -> str:
+        """For a server not yet known to be ACTITO (a connection test): never echo its body."""
+        return self.user_message.replace(self.server_words, "").strip()
 
     @property
     def permanent(self) -> bool:

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 
-from .models import Environment, PathStyle
+from .models import Connection, Environment, PathStyle
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def is_loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in LOOPBACK
 
 
 class ConnectionForm(forms.Form):
@@ -80,6 +87,20 @@ class ConnectionForm(forms.Form):
         help_text="How long to wait for ACTITO on each call. Blank: ACTITO_TIMEOUT_SECONDS (30).",
     )
 
+    def __init__(self, *args: Any, current: Connection | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def clean_custom_base_url(self) -> str:
+        url = self.cleaned_data.get("custom_base_url") or ""
+        # The API key travels with every call: only over TLS (the sandbox on this machine aside).
+        if url and urlsplit(url).scheme != "https" and not is_loopback(url):
+            raise forms.ValidationError(
+                "Use an https:// address: the API key is sent with every call and must not "
+                "travel unencrypted."
+            )
+        return url
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         custom = data.get("environment") == Environment.CUSTOM
@@ -89,4 +110,18 @@ class ConnectionForm(forms.Form):
             self.add_error("custom_base_url", "Choose “Custom URL” above to use this address.")
         if data.get("api_key") and data.get("clear_api_key"):
             self.add_error("clear_api_key", "Either enter a new key or remove it, not both.")
+        current = self.current
+        moved = current is not None and (
+            (data.get("environment") or "") != (current.environment or "")
+            or (data.get("custom_base_url") or "") != (current.custom_base_url or "")
+        )
+        keeps_key = not data.get("api_key") and not data.get("clear_api_key")
+        if moved and current.api_key_encrypted and keeps_key:
+            # The stored key never follows a new address on its own: someone who may edit the
+            # settings must not be able to send it to a server of their choosing.
+            self.add_error(
+                "api_key",
+                "You changed where the console connects: enter the API key again for the new "
+                "address (the stored key is not sent to a new address).",
+            )
         return data

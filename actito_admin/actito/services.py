@@ -140,7 +140,8 @@ def connection_check_perform(
             )
             ok = True
     except ActitoError as exc:
-        steps.append({"step": "error", "ok": False, "message": exc.user_message})
+        # The address may not be ACTITO's at all: its own words are not shown (nor stored).
+        steps.append({"step": "error", "ok": False, "message": exc.message_without_server_words})
     except Exception as exc:  # a check must always finish, whatever broke
         steps.append(
             {"step": "error", "ok": False, "message": f"Unexpected error: {type(exc).__name__}"}

@@ -40,7 +40,7 @@ def connection_settings(request: AppRequest) -> HttpResponse:
     row = Connection.objects.filter(name=DEFAULT_NAME).first()
     status = 200
     if request.method == "POST":
-        form = ConnectionForm(request.POST)
+        form = ConnectionForm(request.POST, current=row)
         if form.is_valid():
             changed = services.connection_update(
                 actor=request.user, data=form.cleaned_data, request=request

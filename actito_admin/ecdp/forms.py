@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from actito_admin.actito.forms import is_loopback
+
 from .fields import TYPES
-from .models import CustomEvent, Segment
+from .models import BusinessUnit, CustomEvent, Segment
 
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 
@@ -51,6 +53,37 @@ class BusinessUnitForm(forms.Form):
         max_value=120,
         help_text=_("Blank: 15."),
     )
+
+    def __init__(self, *args: Any, current: BusinessUnit | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data.get("base_url") or ""
+        if url and not url.startswith("https://") and not is_loopback(url):
+            raise forms.ValidationError(
+                _(
+                    "Use an https:// address: the API key is sent with every call and must not "
+                    "travel unencrypted."
+                )
+            )
+        return url
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        current = self.current
+        moved = current is not None and (data.get("base_url") or "") != current.base_url
+        keeps_key = not data.get("api_key") and not data.get("clear_api_key")
+        if moved and current is not None and current.api_key_encrypted and keeps_key:
+            # The stored key never follows a new address on its own.
+            self.add_error(
+                "api_key",
+                _(
+                    "You changed the address: enter the API key again for it (the stored key "
+                    "is not sent to a new address)."
+                ),
+            )
+        return data
 
 
 class EventForm(forms.Form):

@@ -63,7 +63,7 @@ def _unit_context(unit: BusinessUnit, **extra: Any) -> dict[str, Any]:
 def unit_detail(request: AppRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(BusinessUnit, pk=pk)
     if request.method == "POST":
-        form = BusinessUnitForm(request.POST)
+        form = BusinessUnitForm(request.POST, current=unit)
         if form.is_valid():
             services.business_unit_save(
                 actor=request.user, unit=unit, data=form.cleaned_data, request=request

@@ -227,3 +227,19 @@ def test_with_the_hash_option_the_address_is_neither_looked_up_nor_sent(
     assert page.status_code == 200 and "Not looked up" in text
     assert f"to {jane.email} (sent as a hash only)?" in text
     assert sandbox.app.stats()["requests"] == 0, "the address went to ECDP in a look-up"
+
+
+def test_a_business_unit_key_never_follows_a_new_address_nor_plain_http(client_as_admin):
+    client_as_admin.post("/settings/ecdp/", {"label": "Benelux", "api_key": "ecdp-key-000-9999"})
+    unit = BusinessUnit.objects.get()
+    moved = client_as_admin.post(
+        f"/settings/ecdp/{unit.pk}/", {"label": "Benelux", "base_url": "https://evil.example"}
+    )
+    assert moved.status_code == 422 and "enter the API key again" in moved.content.decode()
+    plain = client_as_admin.post(
+        f"/settings/ecdp/{unit.pk}/",
+        {"label": "Benelux", "base_url": "http://ecdp.example", "api_key": "ecdp-key-000-9999"},
+    )
+    assert "Use an https:// address" in plain.content.decode()
+    unit.refresh_from_db()
+    assert unit.base_url == "", "neither address was saved"
