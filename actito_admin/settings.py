@@ -240,6 +240,8 @@ STORAGES = {
 # Anything larger than this is streamed to a temporary file instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The mapping form posts up to 5 fields per column for at most imports.csvfile.MAX_COLUMNS (300).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 UPLOAD_RETENTION_DAYS = env_int("UPLOAD_RETENTION_DAYS", 30)

@@ -16,7 +16,7 @@ import gzip
 import io
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -42,6 +42,11 @@ ENCODING_LABELS: dict[str, str] = {
 Container = Literal["plain", "gzip", "zip"]
 
 _READ_BUFFER = 1 * MiB
+# Detection and preview read at most this much of the (decompressed) file, whatever its shape: a
+# file without line breaks must not make the web process parse it whole.
+HEAD_BYTES = 1 * MiB
+# More columns than this cannot be mapped in one form (and no profile table has that many).
+MAX_COLUMNS = 300
 # Resource forks and Finder files that macOS adds when a user zips a single file.
 _ZIP_NOISE_PREFIXES = ("__MACOSX/",)
 _ZIP_NOISE_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
@@ -84,7 +89,9 @@ class Limits:
     max_uncompressed_bytes: int = 2 * GiB
     # Real CSVs compress 3–20×; a ratio this high after `ratio_checked_after` bytes is a bomb.
     max_compression_ratio: float = 100.0
-    ratio_checked_after: int = 10 * MiB
+    # Checked against the compressed bytes read so far, so a bomb is stopped within the first
+    # megabytes instead of after 100 × its size.
+    ratio_checked_after: int = 1 * MiB
     # What ACTITO accepts (ETLP: "Files are limited to 100 MB"), checked on the compressed output.
     max_compressed_bytes: int = 100 * MiB
 
@@ -143,12 +150,20 @@ class _CappedReader(io.RawIOBase):
     """
 
     def __init__(
-        self, inner: BinaryIO, *, what: str, compressed_size: int | None, limits: Limits
+        self,
+        inner: BinaryIO,
+        *,
+        what: str,
+        compressed_size: int | None,
+        limits: Limits,
+        consumed: Callable[[], int] | None = None,
     ) -> None:
         self._inner = inner
         self._what = what
         self._compressed_size = compressed_size
         self._limits = limits
+        # Compressed bytes read so far (over-counted a little: the decompressor reads ahead).
+        self._consumed = consumed or (lambda: compressed_size or 0)
         self.total = 0
 
     def readable(self) -> bool:
@@ -168,7 +183,7 @@ class _CappedReader(io.RawIOBase):
         if (
             self._compressed_size
             and self.total > limits.ratio_checked_after
-            and self.total > limits.max_compression_ratio * self._compressed_size
+            and self.total > limits.max_compression_ratio * max(1, self._consumed())
         ):
             raise FileProblem(
                 "ZIP_BOMB",
@@ -289,16 +304,28 @@ def open_decompressed(
                 yield f, container, None
             return
         if container == "gzip":
-            with gzip.open(path, "rb") as gz:
-                capped = _CappedReader(gz, what="gzip file", compressed_size=size, limits=limits)
+            with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                capped = _CappedReader(
+                    gz, what="gzip file", compressed_size=size, limits=limits, consumed=raw.tell
+                )
                 with io.BufferedReader(capped, buffer_size=_READ_BUFFER) as stream:
                     yield stream, container, None
             return
         with zipfile.ZipFile(path) as archive:
             info = _zip_member(archive, limits)
             with archive.open(info) as member:
+
+                def consumed() -> int:
+                    # ZipExtFile keeps what is left to read; without it, the whole member.
+                    left = getattr(member, "_compress_left", 0)
+                    return info.compress_size - left if isinstance(left, int) else 0
+
                 capped = _CappedReader(
-                    member, what="ZIP file", compressed_size=info.compress_size, limits=limits
+                    member,
+                    what="ZIP file",
+                    compressed_size=info.compress_size,
+                    limits=limits,
+                    consumed=consumed,
                 )
                 with io.BufferedReader(capped, buffer_size=_READ_BUFFER) as stream:
                     yield stream, container, info.filename
@@ -533,8 +560,10 @@ def detect_csv(
     chosen_encoding = _normalise_encoding(encoding or guessed, bom)
 
     text = sample.decode(chosen_encoding, errors="replace")
-    if not at_eof:
-        text = text[: max(text.rfind("\n"), 0)]  # drop the line the sample cut in two
+    if not at_eof and text.rfind("\n") > 0:
+        # Drop the line the sample cut in two; a first line longer than the sample is kept, cut
+        # as it is, so its separator can still be seen.
+        text = text[: text.rfind("\n")]
     chosen_quote = quotechar or _guess_quotechar(text, separator or ",")
     chosen_separator = separator or _guess_separator(text, chosen_quote)
     if quotechar is None:
@@ -565,16 +594,56 @@ def detect_csv(
 def _read_head(
     path: Path, csv_format: CsvFormat, rows: int, limits: Limits
 ) -> tuple[list[str], list[list[str]], bool]:
-    """Headers, the first `rows` non-blank data rows, and whether the file ended before that."""
-    with open_csv(path, csv_format, limits=limits) as reader:
-        headers = next(reader, None) or []
-        preview: list[list[str]] = []
-        for row in reader:
-            if row:
-                preview.append(row)
-                if len(preview) >= rows:
-                    return headers, preview, False
-    return headers, preview, True
+    """Headers, the first `rows` non-blank data rows, and whether the file ended before that.
+
+    Parses only the first HEAD_BYTES of the file, whatever its shape, so memory stays bounded.
+    """
+    with open_decompressed(path, limits=limits) as (stream, _container, _member):
+        head = stream.read(HEAD_BYTES)
+        at_eof = not stream.peek(1)
+    try:
+        text = codecs.getincrementaldecoder(csv_format.encoding)().decode(head, final=at_eof)
+    except UnicodeDecodeError as exc:
+        # The preview stops before the first undecodable byte; the check reports it in full.
+        text, at_eof = head[: exc.start].decode(csv_format.encoding), False
+        if "\n" not in text:
+            raise FileProblem(
+                "ENCODING_MISMATCH",
+                f"The first line contains bytes that are not valid {csv_format.encoding_label}. "
+                "Choose the file's encoding yourself (files saved by Excel on Windows are "
+                "usually Windows-1252).",
+            ) from exc
+    if not at_eof:
+        cut = text.rfind("\n")
+        if cut < 0:
+            raise FileProblem(
+                "LINE_TOO_LONG",
+                f"The first line of this file is longer than {human_size(HEAD_BYTES)}: it is "
+                "not a CSV file with one record per line. Check the separator and the line "
+                "breaks, or export the file again as CSV.",
+            )
+        text = text[: cut + 1]  # drop the record the limit cut in two
+    # CsvReader names the line of a broken record (an unclosed quote, say).
+    reader = CsvReader(io.StringIO(text, newline=""), csv_format, "plain")
+    headers = next(reader, None) or []
+    check_column_count(headers)
+    preview: list[list[str]] = []
+    for row in reader:
+        if row:
+            preview.append(row)
+            if len(preview) >= rows:
+                return headers, preview, False
+    return headers, preview, at_eof
+
+
+def check_column_count(headers: list[str]) -> None:
+    if len(headers) > MAX_COLUMNS:
+        raise FileProblem(
+            "TOO_MANY_COLUMNS",
+            f"This file has {len(headers):,} columns; the console can map at most "
+            f"{MAX_COLUMNS:,} at once (no ACTITO profile table has more attributes). Keep only "
+            "the columns you want to import, or check the separator.",
+        )
 
 
 def line_breaks(record: list[str]) -> int:
@@ -659,12 +728,38 @@ class CsvReader:
             return exc
 
 
+class _NulGuard(io.RawIOBase):
+    """Refuses a file with a NUL byte anywhere (detection only looks at its start)."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = self._inner.readinto(buffer)
+        if n and buffer[:n].tobytes().find(b"\x00") >= 0:
+            at = self._offset + buffer[:n].tobytes().find(b"\x00")
+            raise FileProblem(
+                "BINARY_DATA",
+                f"After {human_size(at)} of text, the file contains binary data (a NUL byte), "
+                "which ACTITO cannot import. Export the file again as CSV and upload that.",
+            )
+        self._offset += n
+        return n
+
+
 @contextmanager
 def open_csv(
     path: Path, csv_format: CsvFormat, *, limits: Limits = DEFAULT_LIMITS
 ) -> Iterator[CsvReader]:
     """Stream the records of an upload with the given format (see `detect_csv`)."""
     with open_decompressed(path, limits=limits) as (stream, container, _member):
+        if not csv_format.encoding.startswith(("utf-16", "utf_16", "utf-32", "utf_32")):
+            # In these encodings a NUL byte is a NUL character: binary junk, not text.
+            stream = io.BufferedReader(_NulGuard(stream), buffer_size=_READ_BUFFER)
         text = io.TextIOWrapper(stream, encoding=csv_format.encoding, newline="")
         try:
             yield CsvReader(text, csv_format, container)

@@ -112,6 +112,12 @@ AWKWARD_UPLOADS = [
     ("sheet.xlsx", b"PK\x03\x04whatever", "not a CSV file"),
     ("dupes.csv", b"email,email\r\na@b.be,c@d.be\r\n", "more than once"),
     ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
+    (
+        "wide.csv",
+        (";".join(f"c{i}" for i in range(400)) + "\n" + "x;" * 399 + "x\n").encode(),
+        "at most 300",
+    ),
+    ("one-line.csv", b"a;" * 700_000, "one record per line"),
 ]
 
 
