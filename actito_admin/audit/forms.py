@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.utils import timezone
 
+from actito_admin.dates import FilterDateField
+
 from .chain import canonical_time
 from .models import AuditEvent
 from .sentences import known_actions
@@ -37,8 +39,8 @@ class AuditFilterForm(forms.Form):
         choices=[("", "Any outcome"), *AuditEvent.Outcome.choices],
         label="Outcome",
     )
-    date_from = forms.DateField(required=False, label="From")
-    date_to = forms.DateField(required=False, label="To")
+    date_from = FilterDateField(label="From")
+    date_to = FilterDateField(label="To")
     target_type = forms.CharField(required=False, max_length=64, label="Target type")
     target_id = forms.CharField(required=False, max_length=128, label="Target id")
     q = forms.CharField(required=False, max_length=200, label="Search")

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.core.validators import validate_email
 
+from actito_admin.dates import FilterDateField
+
 from .conf import max_import_bytes
 from .csvfile import ENCODING_LABELS, human_size
 from .mapping import IMPORT_MODES, ImportTable
@@ -270,12 +272,8 @@ class JobFilterForm(forms.Form):
     table = forms.ChoiceField(label="Table", required=False)
     user = forms.ChoiceField(label="Uploaded by", required=False)
     status = forms.ChoiceField(label="Status", required=False)
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = FilterDateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = FilterDateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

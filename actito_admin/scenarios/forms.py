@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from actito_admin.actito.schemas import ProfileRef
+from actito_admin.dates import FilterDateField
 
 from .models import Platform, TriggerRun
 from .references import (
@@ -136,8 +137,8 @@ class HistoryForm(forms.Form):
         empty_label="Anyone",
     )
     status = forms.ChoiceField(label="Status", required=False)
-    date_from = forms.DateField(label="From", required=False)
-    date_to = forms.DateField(label="To", required=False)
+    date_from = FilterDateField(label="From")
+    date_to = FilterDateField(label="To")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
