@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 LIST_MAX_AGE = timedelta(minutes=15)  # an older scenario list is refreshed when someone looks
 CATALOG_LOST_AFTER = timedelta(minutes=5)  # a refresh queued this long ago lost its task
+FORCED_REFRESH_EVERY = timedelta(seconds=30)
 PROFILE_CACHE_SECONDS = 60
 CHUNK_SECONDS = 60.0  # a run task works this long, then re-enqueues itself (Q timeout is 900 s)
 # CAPACITY_WAIT_SECONDS: longer governor waits are shown as "waiting for capacity";
@@ -95,7 +96,10 @@ def catalog_request(*, scope: str, kind: str, table: str = "", force: bool = Fal
     """Make sure a refresh of the list is queued when it is missing, stale or `force`d."""
     catalog, _ = Catalog.objects.get_or_create(scope=scope, kind=kind, table=table)
     now = timezone.now()
-    wanted = force or catalog.is_stale(LIST_MAX_AGE)
+    # "Refresh" is open to every role but may not spend the licence's calls faster than once
+    # per FORCED_REFRESH_EVERY per list, however often it is pressed.
+    recent = catalog.refreshed_at is not None and now - catalog.refreshed_at < FORCED_REFRESH_EVERY
+    wanted = (force and not recent) or catalog.is_stale(LIST_MAX_AGE)
     lost = catalog.is_refreshing and (
         catalog.requested_at is None or now - catalog.requested_at > CATALOG_LOST_AFTER
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import override_settings
@@ -212,3 +213,13 @@ def test_the_home_page_has_a_card_with_recent_starts(client_as_viewer, lists):
     )
     page = client_as_viewer.get("/").content.decode()
     assert "Scenario starts" in page and "Jo &lt;jo@x.be&gt;" in page
+
+
+def test_pressing_refresh_again_and_again_spends_at_most_one_call_per_30_s(client_as_viewer, lists):
+    Catalog.objects.all().update(status="idle", refreshed_at=timezone.now())
+    for _ in range(5):
+        client_as_viewer.post("/scenarios/refresh/", {"table": "demodoc"})
+    assert not Catalog.objects.exclude(status="idle").exists(), "a fresh list is not refreshed"
+    Catalog.objects.all().update(refreshed_at=timezone.now() - timedelta(seconds=31))
+    client_as_viewer.post("/scenarios/refresh/", {"table": "demodoc"})
+    assert Catalog.objects.filter(status="queued").exists(), "after 30 s, Refresh works again"

@@ -121,3 +121,14 @@ def test_home_hides_audit_purges_from_those_who_cannot_see_them(client_as_viewer
     record_event(actor=admin_user, action="audit.purged", data={"removed": 3})
     html = client_as_viewer.get("/").content.decode()
     assert "audit.purged" not in html, "viewers must not see purge records on the home page"
+
+
+def test_a_client_cannot_name_its_own_request_id_without_a_trusted_proxy(
+    client_as_viewer, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 0
+    response = client_as_viewer.get("/", HTTP_X_REQUEST_ID="forged-request-id-123")
+    assert response["X-Request-ID"] != "forged-request-id-123"
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client_as_viewer.get("/", HTTP_X_REQUEST_ID="proxy-request-id-123")
+    assert response["X-Request-ID"] == "proxy-request-id-123"
