@@ -21,6 +21,13 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_per_address_login_pause(settings) -> None:
+    # Failed log-ins of the whole suite come from 127.0.0.1 and, on Redis, the counter outlives
+    # each test: only the tests about it set a real limit (with an address of their own).
+    settings.LOGIN_FAILURES_PER_ADDRESS = 1_000_000
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _plain_static_storage():
     storages = {

@@ -11,6 +11,8 @@ from django.http import HttpRequest
 
 from actito_admin.audit.services import record_event
 
+from .throttle import note_failure
+
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -28,6 +30,7 @@ def _login_failed(
     sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
+    note_failure(request)
     record_event(
         actor=None,
         actor_username=username,

@@ -59,3 +59,23 @@ def test_lockout_uses_the_real_client_address_behind_a_proxy(viewer, settings):
     assert response.status_code == 302, "another client address must still be able to log in"
     failed = AuditEvent.objects.filter(action="auth.login_failed").last()
     assert failed.ip_address == "203.0.113.9", "the audit log must record the real client address"
+
+
+def test_one_address_trying_many_usernames_is_paused(viewer, marketer, settings):
+    """Axes locks a (username, address) pair; an address spraying usernames is paused too."""
+    import uuid
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_FAILURES_PER_ADDRESS = 6
+    address = f"203.0.113.{uuid.uuid4().int % 200 + 20}"
+    sprayer = Client(HTTP_X_FORWARDED_FOR=address)
+    for n in range(6):
+        sprayer.post("/accounts/login/", {"username": f"user{n}", "password": "nope"})
+    blocked = sprayer.post("/accounts/login/", {"username": "vera", "password": PASSWORD})
+    assert blocked.status_code == 429, "the address is paused, whatever username it tries"
+    assert b"Too many failed log-ins" in blocked.content
+    other = Client(HTTP_X_FORWARDED_FOR="198.51.100.77")
+    assert (
+        other.post("/accounts/login/", {"username": "mark", "password": PASSWORD}).status_code
+        == 302
+    )
