@@ -20,6 +20,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from actito_admin.spreadsheet import defuse
+
 from .csvfile import (
     DEFAULT_LIMITS,
     CsvFormat,
@@ -358,11 +360,11 @@ class _ErrorFileWriter:
         self.path = path
         self._file = open(_part(path), "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
         self._writer = csv.writer(self._file, delimiter=separator, quotechar=quotechar)
-        self._writer.writerow([*ERROR_FILE_COLUMNS, *headers])
+        self._writer.writerow([*ERROR_FILE_COLUMNS, *map(defuse, headers)])
         self.rows = 0
 
     def write(self, line: int, messages: list[str], row: list[str]) -> None:
-        self._writer.writerow([line, " | ".join(messages), *row])
+        self._writer.writerow([line, " | ".join(messages), *map(defuse, row)])
         self.rows += 1
 
     def finish(self) -> Path | None:

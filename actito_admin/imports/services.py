@@ -7,7 +7,10 @@ in django-q2 tasks (tasks.py) that claim their step first.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import itertools
 import logging
 import os
 import secrets
@@ -35,6 +38,7 @@ from actito_admin.actito.errors import ActitoError
 from actito_admin.actito.governor import GovernorUsage, ImportSlot
 from actito_admin.audit.models import AuditEvent
 from actito_admin.audit.services import record_event
+from actito_admin.spreadsheet import defused_rows
 
 from . import conf
 from .csvfile import CsvFormat, Detection, FileProblem, detect_csv, human_size
@@ -881,9 +885,19 @@ def job_output_download(
     )
 
     def chunks() -> Iterator[bytes]:
+        # Re-written row by row so that no cell of ACTITO's file runs as a formula in Excel.
         with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
-            while chunk := stream.read(64 * 1024):
-                yield chunk
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+            first = text.readline()
+            separator = ";" if first.count(";") > first.count(",") else ","
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
+            reader = csv.reader(itertools.chain([first], text), delimiter=separator)
+            while batch := list(itertools.islice(reader, 2000)):
+                writer.writerows(defused_rows(batch))
+                yield out.getvalue().encode("utf-8")
+                out.seek(0)
+                out.truncate()
 
     stem = Path(job.original_name).name.split(".")[0] or "import"
     return Download(name=f"{stem}-{Path(member).name}", chunks=chunks())

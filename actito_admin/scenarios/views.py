@@ -25,6 +25,7 @@ from django_htmx.http import trigger_client_event
 from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError
+from actito_admin.spreadsheet import defuse
 
 from . import services
 from .forms import HistoryForm, ListForm, ProfileRefForm, SearchForm, TriggerForm
@@ -348,11 +349,11 @@ def run_results_csv(request: AppRequest, pk: int) -> StreamingHttpResponse:
         for item in run.items.order_by("position").iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    item.reference,
+                    defuse(item.reference),
                     item.status,
-                    item.interaction_business_key,
+                    defuse(item.interaction_business_key),
                     item.actito_status or "",
-                    item.message,
+                    defuse(item.message),
                 ]
             )
 
