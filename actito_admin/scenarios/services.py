@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -454,6 +455,11 @@ def list_prepare(
     }
     existing = TriggerRun.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
+        owner = identity["requested_by"]
+        if existing.requested_by_id != getattr(owner, "pk", None):
+            # The form's key is only a guard against double submits, not a secret: knowing
+            # someone else's must not let anyone rewrite their draft.
+            raise PermissionDenied("This list was checked by someone else.")
         if existing.status == TriggerRun.Status.DRAFT and (
             existing.reference_kind != reference_kind
             or [

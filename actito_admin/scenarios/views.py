@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -152,6 +153,13 @@ def _render_detail(
     return render(request, "scenarios/detail.html", context, status=status)
 
 
+LOOKED_UP_LABEL_SECONDS = 3600
+
+
+def _label_key(request: AppRequest, idempotency_key: uuid.UUID) -> str:
+    return f"scenarios:looked-up:{request.user.pk}:{idempotency_key}"
+
+
 @require_POST
 @permission_required(TRIGGER, raise_exception=True)
 def profile_lookup(request: AppRequest, pk: int) -> HttpResponse:
@@ -176,13 +184,17 @@ def profile_lookup(request: AppRequest, pk: int) -> HttpResponse:
             else:
                 context["lookup_error"] = exc.user_message
         else:
+            key = uuid.uuid4()
+            # Who the profile is, as looked up, kept on our side for the confirmation: the
+            # audit log must not name whoever a hand-made form says.
+            cache.set(_label_key(request, key), preview.label, LOOKED_UP_LABEL_SECONDS)
             context["preview"] = preview
             context["trigger_form"] = TriggerForm(
                 initial={
                     "attribute": form.cleaned_data["attribute"],
                     "value": form.cleaned_data["value"],
                     "profile_label": preview.label,
-                    "idempotency_key": uuid.uuid4(),
+                    "idempotency_key": key,
                 },
                 key_attributes=_keys(table),
             )
@@ -207,7 +219,8 @@ def scenario_trigger(request: AppRequest, pk: int) -> HttpResponse:
         actor=request.user,
         scenario=scenario,
         ref=form.ref,
-        profile_label=form.cleaned_data["profile_label"],
+        profile_label=cache.get(_label_key(request, form.cleaned_data["idempotency_key"]))
+        or str(form.ref),
         idempotency_key=form.cleaned_data["idempotency_key"],
         request=request,
     )

@@ -223,3 +223,27 @@ def test_pressing_refresh_again_and_again_spends_at_most_one_call_per_30_s(clien
     Catalog.objects.all().update(refreshed_at=timezone.now() - timedelta(seconds=31))
     client_as_viewer.post("/scenarios/refresh/", {"table": "demodoc"})
     assert Catalog.objects.filter(status="queued").exists(), "after 30 s, Refresh works again"
+
+
+def test_the_profile_named_in_the_audit_is_the_one_looked_up_not_a_form_field(
+    client_as_marketer, lists, monkeypatch
+):
+    from actito_admin.audit.models import AuditEvent
+
+    class Preview:
+        label = "Sophie Dubois <sophie.dubois@example.com>"
+
+    monkeypatch.setattr(services, "profile_lookup", lambda **kwargs: Preview())
+    page = client_as_marketer.post(
+        f"/scenarios/{lists.pk}/lookup/", {"attribute": "profileId", "value": "147471"}
+    )
+    key = page.context["trigger_form"].initial["idempotency_key"]
+    client_as_marketer.post(
+        f"/scenarios/{lists.pk}/trigger/",
+        {"attribute": "profileId", "value": "147471", "idempotency_key": str(key),
+         "profile_label": "The CEO <ceo@example.com>"},
+    )  # fmt: skip
+    run = TriggerRun.objects.get()
+    assert run.profile_label == Preview.label
+    event = AuditEvent.objects.get(action="scenario.trigger.requested")
+    assert event.data["profile_label"] == Preview.label, "the hidden field must not be trusted"

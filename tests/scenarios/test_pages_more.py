@@ -322,3 +322,22 @@ def test_typing_with_the_lists_cached_calls_actito_not_and_queues_no_task(
     assert callbacks == [], f"typing queued {len(callbacks)} task(s)"
     if "orm" in django_settings.Q_CLUSTER:
         assert not OrmQ.objects.exists(), "typing put a task in the queue"
+
+
+def test_another_marketer_knowing_a_draft_key_cannot_rewrite_that_draft(
+    client_as_marketer, doc, db
+):
+    from django.test import Client
+
+    from tests.conftest import make_user
+
+    key = str(uuid.uuid4())
+    form = {"attribute": "emailAddress", "idempotency_key": key}
+    first = client_as_marketer.post(f"/scenarios/{doc.pk}/list/", {**form, "text": "a@x.be"})
+    assert first.status_code == 302
+    intruder = Client()
+    intruder.force_login(make_user("ivan", "Marketer"))
+    response = intruder.post(f"/scenarios/{doc.pk}/list/", {**form, "text": "evil@x.be"})
+    assert response.status_code == 403
+    run = TriggerRun.objects.get()
+    assert list(run.items.values_list("reference", flat=True)) == ["emailAddress=a@x.be"]
