@@ -57,6 +57,11 @@ def encrypt_secret(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
 
+def rotate_secret(token: str) -> str:
+    """The same secret, encrypted with the first (current) key."""
+    return _fernet().rotate(token.encode()).decode()
+
+
 def decrypt_secret(token: str) -> str:
     """The clear text, or raise InvalidToken (e.g. the encryption key changed)."""
     return _fernet().decrypt(token.encode()).decode()

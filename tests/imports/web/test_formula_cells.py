@@ -20,7 +20,8 @@ HOSTILE = '=HYPERLINK("http://evil.example","Click")'
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(HOSTILE, "'" + HOSTILE), ("@SUM(A1)", "'@SUM(A1)"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    [(HOSTILE, "'" + HOSTILE), ("@SUM(A1)", "'@SUM(A1)"),
+     ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
      ("+32 498 79 21 85", "+32 498 79 21 85"), ("-12,50", "-12,50"), ("Zoë", "Zoë"), ("", "")],
 )  # fmt: skip
 def test_formula_cells_are_defused_and_numbers_left_alone(value, shown):
