@@ -21,7 +21,7 @@ from actito_admin.ecdp.models import BusinessUnit, CustomEvent, Segment
 
 from . import services
 from .models import Platform, TriggerRun
-from .references import matches, search_pattern
+from .references import name_matches
 
 LOOKUP_CACHE_SECONDS = 60
 
@@ -44,8 +44,7 @@ def identity(
 
 def event_search(*, unit: BusinessUnit, words: str) -> list[CustomEvent]:
     """The catalogue's events whose label matches as ACTITO's scenario search does."""
-    pattern = search_pattern(words)
-    return [e for e in unit.events.all() if matches(pattern, e.label)]
+    return [e for e in unit.events.all() if name_matches(words, e.label)]
 
 
 def customer_lookup(*, unit: BusinessUnit, ref: CustomerRef) -> Customer:

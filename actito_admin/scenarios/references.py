@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from actito_admin.actito.schemas import ProfileRef
@@ -41,9 +42,31 @@ def search_pattern(words: str) -> str:
 
 
 def matches(pattern: str, name: str) -> bool:
-    """ACTITO's wildcard semantics (ASSUMPTION in the spec): `*` only, case-insensitive."""
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, name, flags=re.IGNORECASE | re.DOTALL) is not None
+    """ACTITO's wildcard semantics (ASSUMPTION in the spec): `*` only, case-insensitive (and,
+    here, accent-insensitive too)."""
+    regex = ".*".join(re.escape(part) for part in fold(pattern).split("*"))
+    return re.fullmatch(regex, fold(name), flags=re.DOTALL) is not None
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: «Relance panier abandonné» → «relance panier abandonne»."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _compact(text: str) -> str:
+    # Spaces, hyphens, underscores and dots do not count: "email" finds "E-mail", "e mail".
+    return re.sub(r"[\s\-_.]+", "", fold(text))
+
+
+def name_matches(words: str, name: str) -> bool:
+    """What a marketer expects of a search box: every word typed appears in the name, in any
+    order, whatever the accents, capitals, hyphens or spaces. A `*` asks for ACTITO's wildcard
+    semantics instead."""
+    if "*" in words:
+        return matches(search_pattern(words), name)
+    compact = _compact(name)
+    return all(_compact(word) in compact for word in words.split())
 
 
 class InvalidReference(ValueError):

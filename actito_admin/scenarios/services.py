@@ -44,7 +44,7 @@ from .models import (
 )
 from .platforms import PLATFORMS, platform_of
 from .platforms import stale_after_seconds as platform_stale_after
-from .references import PROFILE_ID, ParsedList, matches, search_pattern
+from .references import PROFILE_ID, ParsedList, name_matches
 
 logger = logging.getLogger(__name__)
 
@@ -175,14 +175,20 @@ def _store_scenarios(*, scope: str, table: str, scenarios: list[Any], at: Any) -
 def scenario_search(
     *, scope: str, table: str, words: str, only_triggerable: bool = True, only_active: bool = True
 ) -> list[Scenario]:
-    """ACTITO's name filter semantics, applied to our copy: no call per keystroke."""
-    pattern = search_pattern(words)
+    """A forgiving search (see `name_matches`) over our copy of the list: no call per keystroke."""
     found = Scenario.objects.filter(scope=scope, table=table)
     if only_triggerable:
         found = found.filter(is_start_event_triggered=True)
     if only_active:
         found = found.filter(is_active=True)
-    return [s for s in found if matches(pattern, s.label)]
+    return [s for s in found if name_matches(words, s.label)]
+
+
+def scenario_search_hidden(*, scope: str, table: str, words: str, shown: int) -> int:
+    """How many more scenarios match when the default filters are off (inactive ones, or ones
+    that cannot be started by API)."""
+    everything = Scenario.objects.filter(scope=scope, table=table)
+    return sum(1 for s in everything if name_matches(words, s.label)) - shown
 
 
 def search_table_remember(*, user: AbstractBaseUser, table: str) -> None:

@@ -65,16 +65,26 @@ def scenario_search(request: AppRequest) -> HttpResponse:
             scope=state.scope, kind=Catalog.Kind.SCENARIOS, table=table
         )
         words = form.cleaned_data.get("q") or ""
+        only_triggerable = form.cleaned_data.get("only_triggerable", True)
+        only_active = form.cleaned_data.get("only_active", True)
+        scenarios = services.scenario_search(
+            scope=state.scope,
+            table=table,
+            words=words,
+            only_triggerable=only_triggerable,
+            only_active=only_active,
+        )
+        hidden = 0
+        if only_triggerable or only_active:
+            hidden = services.scenario_search_hidden(
+                scope=state.scope, table=table, words=words, shown=len(scenarios)
+            )
         context |= {
             "catalog": catalog,
             "words": words,
-            "scenarios": services.scenario_search(
-                scope=state.scope,
-                table=table,
-                words=words,
-                only_triggerable=form.cleaned_data.get("only_triggerable", True),
-                only_active=form.cleaned_data.get("only_active", True),
-            ),
+            "scenarios": scenarios,
+            "hidden": hidden,
+            "show_hidden_query": urlencode({"table": table, "q": words, "filtered": "1"}),
             "query": urlencode(
                 {
                     "table": table,

@@ -247,3 +247,30 @@ def test_the_profile_named_in_the_audit_is_the_one_looked_up_not_a_form_field(
     assert run.profile_label == Preview.label
     event = AuditEvent.objects.get(action="scenario.trigger.requested")
     assert event.data["profile_label"] == Preview.label, "the hidden field must not be trusted"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["abandonne", "ABANDONNÉ", "panier relance", "relance-panier", "email", "e-mail", "E mail"],
+)
+def test_search_forgives_accents_word_order_hyphens_and_capitals(lists, typed):
+    scope = lists.scope
+    Scenario.objects.create(
+        scope=scope, table="demodoc", actito_id="11170", is_active=True,
+        is_start_event_triggered=True, name="Relance panier abandonné (e-mail)",
+    )  # fmt: skip
+    found = services.scenario_search(scope=scope, table="demodoc", words=typed)
+    assert _names(found) == ["11170"], f"«{typed}» should find «Relance panier abandonné»"
+
+
+def test_the_page_says_how_many_matches_the_default_filters_hide_and_offers_them(
+    client_as_viewer, lists
+):
+    page = client_as_viewer.get("/scenarios/", {"table": "demodoc", "q": "doc"}).content.decode()
+    assert "2 more scenarios match but are inactive or cannot be started by API" in page
+    assert "Show them" in page
+    shown = client_as_viewer.get(
+        "/scenarios/", {"table": "demodoc", "q": "doc", "filtered": "1"}
+    ).content.decode()
+    assert "DocScenarioDraft" in shown and "DocScenarioBirthday" in shown
+    assert "more scenarios match" not in shown
