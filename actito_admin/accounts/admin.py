@@ -90,6 +90,23 @@ class ConsoleUserAdmin(UserAdmin):
     list_filter = ("is_active", "groups")
     filter_horizontal = ()
 
+    actions = ["unlock"]
+
+    @admin.action(description="Unlock the selected accounts (after too many failed log-ins)")
+    def unlock(self, request: HttpRequest, queryset: Any) -> None:
+        from axes.utils import reset
+
+        for user in queryset:
+            if reset(username=user.get_username()):
+                record_event(
+                    actor=request.user,
+                    action="accounts.unlocked",
+                    target=user,
+                    data={"username": user.get_username()},
+                    request=request,
+                )
+        self.message_user(request, "The selected accounts can log in again.")
+
     @admin.display(description="Role")
     def role_name(self, obj: User) -> str:
         return "Superuser" if obj.is_superuser else role_in_groups(obj) or "—"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,7 +12,9 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if address_locked(request):
-            return render(request, "registration/locked_out.html", status=429)
+            minutes = round(settings.AXES_COOLOFF_TIME * 60)
+            context = {"lockout_minutes": minutes}
+            return render(request, "registration/locked_out.html", context, status=429)
         return super().post(request, *args, **kwargs)
 
 

@@ -180,6 +180,12 @@ def _role_changed(event: AuditEvent) -> str:
     return f"{_who(event)} changed the role of {name} from {before} to {after}"
 
 
+@sentence("accounts.unlocked")
+def _unlocked(event: AuditEvent) -> str:
+    name = _quoted(_d(event, "username", event.target_label or "?"))
+    return f"{_who(event)} unlocked {name} after too many failed log-ins"
+
+
 @sentence("accounts.privileges_changed")
 def _privileges_changed(event: AuditEvent) -> str:
     name = _quoted(_d(event, "username", event.target_label or "?"))

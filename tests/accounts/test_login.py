@@ -79,3 +79,21 @@ def test_one_address_trying_many_usernames_is_paused(viewer, marketer, settings)
         other.post("/accounts/login/", {"username": "mark", "password": PASSWORD}).status_code
         == 302
     )
+
+
+def test_the_lock_out_page_says_how_long_and_an_admin_can_unlock(viewer, client_as_admin, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "vera", "password": "nope"})
+    locked = client.post("/accounts/login/", {"username": "vera", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert f"for {round(settings.AXES_COOLOFF_TIME * 60)} minutes" in locked.content.decode()
+    response = client_as_admin.post(
+        "/django-admin/auth/user/",
+        {"action": "unlock", "_selected_action": [viewer.pk]},
+    )
+    assert response.status_code == 302
+    again = client.post("/accounts/login/", {"username": "vera", "password": PASSWORD})
+    assert again.status_code == 302, "after the unlock the right password works again"
+    event = AuditEvent.objects.get(action="accounts.unlocked")
+    assert event.sentence == "ada unlocked «vera» after too many failed log-ins"
