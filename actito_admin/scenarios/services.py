@@ -643,6 +643,11 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
         _fail_pending(run, exc)
         _finish(run)
         return
+    # Evenly over the minute: at 60 calls/min one call a second, not 60 in 3 s and then nothing
+    # for 57 s (progress and time left then move steadily). Starts are spaced, not ends, so the
+    # time a call takes does not slow the pace; the governor still has the last word.
+    interval = 60.0 / max(1, platform.calls_per_minute(run))
+    next_start = time.monotonic()
     with client:
         while True:
             if not _beat(run):
@@ -658,11 +663,15 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
                     ).update(status=TriggerRun.Status.QUEUED, queued_at=timezone.now()):
                         _enqueue(run)
                 return
+            if (early := next_start - time.monotonic()) > 0:
+                time.sleep(min(early, max(0.0, deadline - time.monotonic())))
+                continue  # look again: a person may have paused meanwhile
             # Claimed before sending: once "sending", nobody will ever send this item again.
             if not TriggerItem.objects.filter(pk=item.pk, status=TriggerItem.Status.PENDING).update(
                 status=TriggerItem.Status.SENDING, sent_at=timezone.now()
             ):
                 continue
+            next_start = max(next_start + interval, time.monotonic() - interval)
             wait = _send_one(client, run, item)
             if wait:
                 _set_run_status(run, TriggerRun.Status.RUNNING, TriggerRun.Status.WAITING)

@@ -280,3 +280,15 @@ def test_a_single_start_cannot_be_paused_or_cancelled_by_a_hand_made_post(
     client_as_marketer.post(f"/scenarios/runs/{run.pk}/cancel/", {"confirmed": "yes"})
     assert TriggerRun.objects.get(pk=run.pk).status == "queued", "only lists pause or cancel"
     assert not AuditEvent.objects.filter(action="scenario.trigger.cancelled").exists()
+
+
+def test_a_list_is_sent_evenly_over_the_minute_not_in_a_burst(marketer, doc, sandbox):
+    # 240 calls/min: one start every 0.25 s, even though capacity for all six is there at once.
+    Connection.objects.filter(name="default").update(calls_per_minute=240)
+    run = confirmed_list(marketer, doc, "147471\n147472\n147473\n147474\n147475\n147476\n")
+    _run_task(run)
+    sent = list(run.items.order_by("position").values_list("sent_at", flat=True))
+    pairs = zip(sent, sent[1:], strict=False)
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairs]
+    assert all(gap >= 0.2 for gap in gaps), f"starts came in a burst: {gaps}"
+    assert (sent[-1] - sent[0]).total_seconds() < 5 * 0.25 + 1.0, "and still at the full pace"
