@@ -5,12 +5,10 @@
 Everything is real except ACTITO: its own SQLite database (migrated), the sandbox over HTTP on an
 ephemeral port, `manage.py qcluster` as a subprocess, and the list prepared and confirmed by the
 same services the pages call. The list is several times the limit, so the licence's budget is
-the bottleneck. ACTITO's budget is per minute: a sender that uses all of it sends a minute's
-worth at once, then the next minute's worth as soon as the first leaves the 60-s window, and
-so on, so the soonest the last of C calls can leave is floor((C - 1) / limit) minutes after the
-first. The pace we report (target ≥ 95 %) is that ideal over the time we really took; C counts
-every call the sandbox saw (the token request too). We also report the busiest 60 s of
-arrivals as the sandbox counted them (must stay ≤ the limit), the outcomes, and whether the
+the bottleneck. A list run spaces its starts evenly, one every 60/limit seconds, so the soonest
+the last of N items can start is (N - 1) × 60/limit seconds after the first. The pace we
+report (target ≥ 98 %) is that ideal over the time we really took. We also report the busiest
+60 s of arrivals as the sandbox counted them (must stay ≤ the limit), the outcomes, and whether the
 sandbox triggered any profile twice (must be none). The demo table `customers` holds 620
 profiles, hence --count ≤ 620.
 """
@@ -120,7 +118,7 @@ def main() -> None:
     # sent_at is noted when an item is claimed, before it waits for the governor; the last
     # answer is the first moment we know the last call went out.
     elapsed = max(done) - min(sent)
-    ideal = (calls - 1) // options.limit * 60.0
+    ideal = (len(sent) - 1) * 60.0 / options.limit
     ratio = ideal / elapsed
     outcomes = Counter(i.status for i in items)
     triggered = Counter(t["profile_id"] for t in stats["triggers"])
@@ -157,18 +155,17 @@ def main() -> None:
             "|---|---|",
             *[f"| {k} | {v} |" for k, v in figures.items()],
             "",
-            "The governor admits at most the limit in any 60.5-s window (the token request "
-            "counts too): a minute's worth goes out at once, then the next as soon as the first "
-            "leaves the window. The pace is the soonest the last call could leave at the limit, "
-            "floor((calls - 1) / limit) minutes, over the time taken; the 0.5-s margin per "
-            "window costs under 1 %.",
+            "The run spaces its starts evenly, one every 60/limit seconds (the governor still "
+            "admits at most the limit in any 60.5-s window). The pace is the soonest the last "
+            "item could start at that spacing, (items - 1) × 60/limit seconds, over the time "
+            "taken from the first claim to the last answer.",
             "",
         ]
         # One append, never a rewrite: others add their own sections to the same file.
         with open(options.append, "a", encoding="utf-8") as out:
             out.write("\n".join(lines))
     ok = (
-        ratio >= 0.95
+        ratio >= 0.98
         and stats["calls_per_minute_max"] <= options.limit
         and twice == 0
         and outcomes.get("succeeded") == options.count
