@@ -277,8 +277,15 @@ class TriggerRun(models.Model):
 
     @property
     def is_live(self) -> bool:
-        """The page keeps polling while something may still change."""
-        return self.status in self.ACTIVE
+        """The page keeps polling while something may still change: a paused or cancelled list
+        may still have a call in flight whose answer is yet to come."""
+        if self.status in self.ACTIVE:
+            return True
+        return self.status in (self.Status.PAUSED, self.Status.CANCELLED) and self.in_flight
+
+    @cached_property
+    def in_flight(self) -> bool:
+        return self.items.filter(status=TriggerItem.Status.SENDING).exists()
 
     @property
     def can_retry(self) -> bool:
@@ -339,7 +346,7 @@ class TriggerRun(models.Model):
     def eta_seconds(self, counts: dict[str, int], calls_per_minute: int) -> int | None:
         """Time left: at the pace seen so far, or at the licence's pace before there is one."""
         left = counts["pending"] + counts["sending"]
-        if not left or not self.is_live:
+        if not left or self.status not in self.ACTIVE:
             return None
         pace = calls_per_minute / 60
         if self.started_at and counts["done"] >= 5:

@@ -163,3 +163,20 @@ def test_the_data_version_ignores_who_reads_so_a_mere_re_render_does_not_speed_p
     assert as_marketer["X-Live-Version"] == as_viewer["X-Live-Version"]
     TriggerItem.objects.filter(run=run, position=2).update(status="failed")
     assert client_as_viewer.get(url, **HTMX)["X-Live-Version"] != as_viewer["X-Live-Version"]
+
+
+@pytest.mark.django_db
+def test_a_cancelled_list_is_followed_until_its_call_in_flight_has_its_answer(
+    client_as_marketer, marketer
+):
+    run = _list_run(marketer, total=4, done=1)
+    TriggerItem.objects.filter(run=run, position=1).update(status="sending")
+    TriggerItem.objects.filter(run=run, position__gt=1).update(status="cancelled")
+    TriggerRun.objects.filter(pk=run.pk).update(status="cancelled")
+    url = f"/scenarios/runs/{run.pk}/status/"
+    page = client_as_marketer.get(url, **HTMX).content.decode()
+    assert "hx-trigger" in page, "a call is still in flight: the page must keep following it"
+    TriggerItem.objects.filter(run=run, position=1).update(status="succeeded")
+    page = client_as_marketer.get(url, **HTMX).content.decode()
+    assert "hx-trigger" not in page, "nothing in flight any more: polling stops"
+    assert "2 started" in page
