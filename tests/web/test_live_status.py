@@ -180,3 +180,23 @@ def test_a_cancelled_list_is_followed_until_its_call_in_flight_has_its_answer(
     page = client_as_marketer.get(url, **HTMX).content.decode()
     assert "hx-trigger" not in page, "nothing in flight any more: polling stops"
     assert "2 started" in page
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_when_a_list_ends_its_finish_time_and_not_started_list_appear_without_a_reload(
+    page, marketer
+):
+    run = _list_run(marketer, total=3, done=1)
+    login_in_browser(page, marketer)
+    page.goto(f"/scenarios/runs/{run.pk}/")
+    expect(page.locator(".run-counts")).to_contain_text("1 of 3 done")
+    TriggerItem.objects.filter(run=run, position=1).update(status="succeeded")
+    TriggerItem.objects.filter(run=run, position=2).update(
+        status="failed", message="ACTITO could not find the profile."
+    )
+    TriggerRun.objects.filter(pk=run.pk).update(status="finished", finished_at=timezone.now())
+    expect(page.get_by_role("heading", name="Not started (first 50)")).to_be_visible(timeout=8_000)
+    expect(page.locator("#run-facts")).to_contain_text("Finished")
+    expect(page.locator("#run-facts")).to_contain_text("could not find the profile")
+    assert page.problems == [], page.problems
