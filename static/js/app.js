@@ -136,3 +136,21 @@
     }
   });
 })();
+
+// --- progress in the tab's title ---
+// While a page shows live work with data-progress, its tab says how far it is ("62 % · «Welcome»
+// for 150"), so a marketer can follow it from another tab. The page's own title comes back when
+// the work is done.
+(function () {
+  "use strict";
+  var original = null;
+  function update() {
+    if (original === null) original = document.title;
+    var live = document.querySelector("[data-live][data-progress]");
+    document.title = live ?
+      live.getAttribute("data-progress") + " % · " + (live.getAttribute("data-title") || original) :
+      original;
+  }
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSettle", update);
+})();

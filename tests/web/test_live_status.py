@@ -200,3 +200,15 @@ def test_when_a_list_ends_its_finish_time_and_not_started_list_appear_without_a_
     expect(page.locator("#run-facts")).to_contain_text("Finished")
     expect(page.locator("#run-facts")).to_contain_text("could not find the profile")
     assert page.problems == [], page.problems
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_tab_title_shows_a_live_list_s_progress(page, marketer):
+    run = _list_run(marketer, total=4, done=1)
+    login_in_browser(page, marketer)
+    page.goto(f"/scenarios/runs/{run.pk}/")
+    expect(page).to_have_title("25 % · «Welcome» for 4")
+    TriggerItem.objects.filter(run=run).update(status="succeeded")
+    TriggerRun.objects.filter(pk=run.pk).update(status="finished", finished_at=timezone.now())
+    expect(page).to_have_title(f"Run #{run.pk} · Actito Admin", timeout=8_000)
