@@ -256,6 +256,28 @@ def profile_lookup(*, scope: str, table: ProfileTable, ref: ProfileRef) -> Profi
     return ProfilePreview(ref=ref, profile=profile, key_values=key_values)
 
 
+def started_lately(
+    *,
+    scenario: Scenario,
+    ref: ProfileRef,
+    profile_label: str,
+    within: timedelta = timedelta(days=1),
+) -> TriggerRun | None:
+    """The latest start of this scenario for this profile in the last day, if any (whether it
+    was asked for by profileId or by a key), so the confirmation can warn before a second one."""
+    return (
+        TriggerRun.objects.filter(
+            scenario=scenario,
+            kind=TriggerRun.Kind.SINGLE,
+            created_at__gte=timezone.now() - within,
+        )
+        .filter(Q(items__reference=str(ref)) | Q(profile_label=profile_label))
+        .exclude(status__in=(TriggerRun.Status.DRAFT, TriggerRun.Status.FAILED))
+        .order_by("-created_at")
+        .first()
+    )
+
+
 # --- trigger runs ---------------------------------------------------------------------------------
 
 

@@ -199,6 +199,9 @@ def profile_lookup(request: AppRequest, pk: int) -> HttpResponse:
             # audit log must not name whoever a hand-made form says.
             cache.set(_label_key(request, key), preview.label, LOOKED_UP_LABEL_SECONDS)
             context["preview"] = preview
+            context["started_lately"] = services.started_lately(
+                scenario=scenario, ref=form.ref, profile_label=preview.label
+            )
             context["trigger_form"] = TriggerForm(
                 initial={
                     "attribute": form.cleaned_data["attribute"],

@@ -274,3 +274,28 @@ def test_the_page_says_how_many_matches_the_default_filters_hide_and_offers_them
     ).content.decode()
     assert "DocScenarioDraft" in shown and "DocScenarioBirthday" in shown
     assert "more scenarios match" not in shown
+
+
+def test_starting_the_same_scenario_for_the_same_profile_within_a_day_warns_first(
+    client_as_marketer, marketer, lists, monkeypatch
+):
+    class Preview:
+        name = "Sophie Dubois"
+        label = "Sophie Dubois <sophie.dubois@example.com>"
+        email = "sophie.dubois@example.com"
+        key_values: list = []
+        subscriptions: list = []
+
+    monkeypatch.setattr(services, "profile_lookup", lambda **kwargs: Preview())
+    lookup = {"attribute": "emailAddress", "value": "sophie.dubois@example.com"}
+    first = client_as_marketer.post(f"/scenarios/{lists.pk}/lookup/", lookup).content.decode()
+    assert "Already started lately" not in first
+    earlier = TriggerRun.objects.create(
+        scenario=lists, table="demodoc", scenario_actito_id="11160", scenario_name=lists.name,
+        profile_label=Preview.label, status="succeeded", requested_by=marketer,
+    )  # fmt: skip
+    # Asked for by profileId before, by e-mail now: still the same person.
+    page = client_as_marketer.post(f"/scenarios/{lists.pk}/lookup/", lookup).content.decode()
+    assert "Already started lately" in page
+    assert "Sophie Dubois got «DocScenarioAPI»" in page and f"run #{earlier.pk}" in page
+    assert "for Sophie Dubois &lt;sophie.dubois@example.com&gt; again?" in page
