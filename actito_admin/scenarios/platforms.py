@@ -94,8 +94,9 @@ class Actito:
 
     def unknown_advice(self) -> str:
         return (
-            "ACTITO may or may not have started the scenario. Before trying again, check in "
-            "ACTITO (the profile's interactions, or the scenario's statistics) whether it started."
+            "ACTITO may or may not have started the scenario. Check in ACTITO before trying "
+            "again: the profile's interactions or the scenario's statistics show whether it "
+            "started."
         )
 
     def calls_per_minute(self, run: TriggerRun) -> int:
@@ -147,8 +148,8 @@ class Ecdp:
 
     def unknown_advice(self) -> str:
         return (
-            "ExpertSender CDP may or may not have accepted the event. Before trying again, "
-            "check in ECDP (the customer's activity, or the scenario's statistics) whether the "
+            "ExpertSender CDP may or may not have accepted the event. Check in ECDP before "
+            "trying again: the customer's activity or the scenario's statistics show whether the "
             "scenario started."
         )
 

@@ -725,6 +725,16 @@ def _item_done(item: TriggerItem, status: str, **fields: Any) -> None:
     )
 
 
+def _why_unknown(exc: ActitoError) -> str:
+    """One plain sentence on why we cannot know; the advice that follows says what to do (the
+    technical cause stays in the details)."""
+    if exc.status is not None:
+        return f"The platform answered with an error (HTTP {exc.status}) after the start was sent."
+    if "Timeout" in exc.message:
+        return "No answer came in time after the start was sent."
+    return "The connection broke after the start was sent."
+
+
 def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
     """Send one claimed item; returns seconds to wait when the platform had no capacity (the
     item was not sent)."""
@@ -746,7 +756,7 @@ def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
             )
             return exc.retry_after or 2.0
         status = TriggerItem.Status.FAILED if exc.outcome_known else TriggerItem.Status.UNKNOWN
-        message = exc.user_message if exc.outcome_known else f"{exc.user_message} {advice}"
+        message = exc.user_message if exc.outcome_known else f"{_why_unknown(exc)} {advice}"
         _item_done(
             item,
             status,
