@@ -198,7 +198,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind a reverse proxy the client address is in X-Forwarded-For; trust exactly as many hops as
 # there are proxies, so a client cannot forge its own address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-AXES_CLIENT_IP_CALLABLE = "actito_admin.accounts.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "actito_admin.audit.client_ip.client_ip"
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -21,6 +21,7 @@ from . import export
 from .forms import PAGE_SIZE, AuditFilterForm, action_choices, cursor_for
 from .models import PURGE_ACTION, SCENARIO_TARGET, TABLE_TARGET, AuditEvent
 from .sentences import KNOWN_TARGET_TYPES
+from .actions import Action
 from .services import record_event
 
 # Keys of `data` that tie an event to other systems; shown apart on the detail page.
@@ -130,7 +131,7 @@ def event_export(request: AppRequest, fmt: str) -> HttpResponse:
     # records what was asked for: the filters and the format.
     record_event(
         actor=request.user,
-        action="audit.exported",
+        action=Action.AUDIT_EXPORTED,
         data={"format": fmt, "filters": form.query_string(), "through_event_id": latest},
         request=request,
     )

@@ -31,6 +31,7 @@ from actito_admin.actito.connection import (
 )
 from actito_admin.actito.errors import ActitoError, GovernorBusy
 from actito_admin.actito.schemas import Profile, ProfileRef
+from actito_admin.audit.actions import Action
 from actito_admin.audit.services import record_event
 
 from .models import (
@@ -347,7 +348,7 @@ def run_queue_one(
                 queued_at=timezone.now(),
             )
             TriggerItem.objects.create(run=run, position=1, reference=reference, data=data or [])
-            action = "scenario.trigger.retried" if retry_of else "scenario.trigger.requested"
+            action = Action.TRIGGER_RETRIED if retry_of else Action.TRIGGER_REQUESTED
             extra = {"retry_of": retry_of.pk} if retry_of else {}
             record_event(
                 actor=actor,
@@ -518,7 +519,7 @@ def trigger_list_confirm(
         if claimed:
             record_event(
                 actor=actor,
-                action="scenario.trigger.requested",
+                action=Action.TRIGGER_REQUESTED,
                 target=run,
                 data=_audit_data(run, count=run.total),
                 outcome="pending",
@@ -528,24 +529,49 @@ def trigger_list_confirm(
     return run
 
 
-def trigger_run_pause(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
+def trigger_run_pause(
+    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+) -> TriggerRun:
     # The worker sees the new status before its next item and stops without re-enqueueing.
     # Lists only: a single start is one call, already on its way.
-    TriggerRun.objects.filter(
-        pk=run.pk, kind=TriggerRun.Kind.LIST, status__in=TriggerRun.ACTIVE
-    ).update(status=TriggerRun.Status.PAUSED)
-    run.refresh_from_db()
-    return run
-
-
-def trigger_run_resume(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
     with transaction.atomic():
-        if TriggerRun.objects.filter(
-            pk=run.pk, kind=TriggerRun.Kind.LIST, status=TriggerRun.Status.PAUSED
-        ).update(status=TriggerRun.Status.QUEUED):
-            _enqueue(run)
-    run.refresh_from_db()
+        paused = TriggerRun.objects.filter(
+            pk=run.pk, kind=TriggerRun.Kind.LIST, status__in=TriggerRun.ACTIVE
+        ).update(status=TriggerRun.Status.PAUSED)
+        run.refresh_from_db()
+        if paused:
+            record_event(
+                actor=actor,
+                action=Action.TRIGGER_PAUSED,
+                target=run,
+                data=_audit_data(run, not_sent=_not_sent(run)),
+                request=request,
+            )
     return run
+
+
+def trigger_run_resume(
+    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+) -> TriggerRun:
+    with transaction.atomic():
+        resumed = TriggerRun.objects.filter(
+            pk=run.pk, kind=TriggerRun.Kind.LIST, status=TriggerRun.Status.PAUSED
+        ).update(status=TriggerRun.Status.QUEUED)
+        run.refresh_from_db()
+        if resumed:
+            record_event(
+                actor=actor,
+                action=Action.TRIGGER_RESUMED,
+                target=run,
+                data=_audit_data(run, not_sent=_not_sent(run)),
+                request=request,
+            )
+            _enqueue(run)
+    return run
+
+
+def _not_sent(run: TriggerRun) -> int:
+    return run.items.filter(status=TriggerItem.Status.PENDING).count()
 
 
 def trigger_run_cancel(
@@ -569,7 +595,7 @@ def trigger_run_cancel(
         run.refresh_from_db()
         record_event(
             actor=actor,
-            action="scenario.trigger.cancelled",
+            action=Action.TRIGGER_CANCELLED,
             target=run,
             data=_audit_data(run, not_sent=cancelled),
             request=request,
@@ -799,7 +825,7 @@ def _finish(run: TriggerRun) -> None:
             )
         record_event(
             actor=run.requested_by,
-            action="scenario.trigger.performed",
+            action=Action.TRIGGER_PERFORMED,
             target=run,
             data=data,
             outcome=outcome,

@@ -316,7 +316,7 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required(TRIGGER, raise_exception=True)
 def run_pause(request: AppRequest, pk: int) -> HttpResponse:
-    run = services.trigger_run_pause(actor=request.user, run=_visible_run(pk))
+    run = services.trigger_run_pause(actor=request.user, run=_visible_run(pk), request=request)
     return _after_action(request, run)
 
 
@@ -324,7 +324,8 @@ def run_pause(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required(TRIGGER, raise_exception=True)
 def run_resume(request: AppRequest, pk: int) -> HttpResponse:
     return _after_action(
-        request, services.trigger_run_resume(actor=request.user, run=_visible_run(pk))
+        request,
+        services.trigger_run_resume(actor=request.user, run=_visible_run(pk), request=request),
     )
 
 
