@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -8,7 +9,6 @@ from django.db import models
 from django.utils import timezone
 
 from .actions import Action
-
 from .search import search
 
 # Target types the review filters on through columns derived from `data` (see `derived_refs`):

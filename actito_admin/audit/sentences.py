@@ -1,9 +1,10 @@
 """Plain-language sentences for audit events, and links to what they are about.
 
-One function per action, registered with `@sentence(Action.X)` (audit/actions.py). Each reads the event's columns and
-a few documented keys of `event.data`; every key is optional (older events, failed steps), so a
-missing one falls back to the target label or a generic noun. Actions without a sentence get a
-readable fallback ("Anna: import.rolled_back on import 12"); every declared Action has one.
+One function per action (audit/actions.py), registered with `@sentence(Action.X)`. Each reads
+the event's columns and a few documented keys of `event.data`; every key is optional (older
+events, failed steps), so a missing one falls back to the target label or a generic noun. Every
+declared Action has a sentence (tested); names found only in old logs get a readable fallback
+("Anna: import.rolled_back on import 12").
 
 Keys of `data` the sentences use (services recording these actions should provide them):
 

@@ -10,10 +10,9 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .client_ip import client_ip
-
 from . import chain
 from .actions import Action, action_named
+from .client_ip import client_ip
 from .models import AuditEvent, derived_refs
 
 REDACTED = "[redacted]"

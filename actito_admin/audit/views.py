@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET
 from actito_admin.accounts.types import AppRequest
 
 from . import export
+from .actions import Action
 from .forms import PAGE_SIZE, AuditFilterForm, action_choices, cursor_for
 from .models import PURGE_ACTION, SCENARIO_TARGET, TABLE_TARGET, AuditEvent
 from .sentences import KNOWN_TARGET_TYPES
-from .actions import Action
 from .services import record_event
 
 # Keys of `data` that tie an event to other systems; shown apart on the detail page.
