@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from actito_admin.accounts.types import AppRequest
+from actito_admin.types import AppRequest
 
 from . import export
 from .actions import Action
