@@ -13,8 +13,10 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from actito_admin.listing import Pager, with_query
 from actito_admin.types import AppRequest
 
 from . import export
@@ -32,15 +34,22 @@ RELATED_LIMIT = 50
 def _page(request: AppRequest, form: AuditFilterForm) -> dict[str, Any]:
     """One keyset page of the filtered events, newest first."""
     if not form.is_valid():
-        return {"events": [], "next_cursor": None}
-    events = AuditEvent.objects.visible_to(request.user).filtered(**form.queryset_kwargs())
+        return {"events": [], "next_cursor": None, "pager": Pager()}
+    events = AuditEvent.objects.visible_to(request.user).filtered(**form.filters())
     cursor = form.cleaned_data["before"]
     if cursor is not None:
         events = events.before(*cursor)
     # One more than a page tells us whether an older page exists, without a COUNT(*).
     rows = list(events.newest_first()[: PAGE_SIZE + 1])
     older = cursor_for(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
-    return {"events": rows[:PAGE_SIZE], "next_cursor": older}
+    base, query = reverse("audit"), form.query_string()
+    pager = Pager(
+        newer_url=base + with_query(query) if cursor is not None else None,
+        older_url=base + with_query(query, before=older) if older else None,
+        newer_text=_("← Newest events"),
+        older_text=_("Older events →"),
+    )
+    return {"events": rows[:PAGE_SIZE], "next_cursor": older, "pager": pager}
 
 
 @require_GET
@@ -123,7 +132,7 @@ def event_export(request: AppRequest, fmt: str) -> HttpResponse:
     latest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     events = (
         AuditEvent.objects.visible_to(request.user)
-        .filtered(**form.queryset_kwargs())
+        .filtered(**form.filters())
         .filter(id__lte=latest)
         .order_by("created_at", "id")
     )

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.models import User
 
 from actito_admin.actito.schemas import ProfileRef
-from actito_admin.dates import FilterDateField
+from actito_admin.listing import DateRangeForm
 
 from .models import Platform, TriggerRun
 from .references import (
@@ -124,7 +124,7 @@ class ListForm(forms.Form):
         return self.cleaned_data["parsed"]
 
 
-class HistoryForm(forms.Form):
+class HistoryForm(DateRangeForm):
     platform = forms.ChoiceField(
         label="Platform", required=False, choices=[("", "Every platform"), *Platform.choices]
     )
@@ -137,8 +137,7 @@ class HistoryForm(forms.Form):
         empty_label="Anyone",
     )
     status = forms.ChoiceField(label="Status", required=False)
-    date_from = FilterDateField(label="From")
-    date_to = FilterDateField(label="To")
+    field_order = ("platform", "scenario", "table", "user", "status", "date_from", "date_to")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -147,3 +146,15 @@ class HistoryForm(forms.Form):
             for value, label in TriggerRun.Status.choices
             if value != TriggerRun.Status.DRAFT
         ]
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for TriggerRun.objects.filtered()."""
+        data = self.cleaned_data
+        return {
+            "platform": data.get("platform") or "",
+            "scenario": data["scenario"].strip(),
+            "table": data["table"].strip(),
+            "user": data["user"],
+            "status": data["status"],
+            **self.date_range(),
+        }
