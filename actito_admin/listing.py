@@ -16,10 +16,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from actito_admin.dates import EARLIEST, LATEST, FilterDateField
 
+StrOrPromise = str | Promise  # a translated text, looked up when shown
 # The browser's date picker offers only the days FilterDateField accepts.
 _DAY_INPUT = {"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
 
@@ -31,7 +33,8 @@ class DateRangeForm(forms.Form):
     date_to = FilterDateField(label=_("To"), widget=forms.DateInput(attrs=_DAY_INPUT))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -58,8 +61,8 @@ class Pager:
     newer_url: str | None = None
     older_url: str | None = None
     position: str = ""
-    newer_text: str = _("← Newer")
-    older_text: str = _("Older →")
+    newer_text: StrOrPromise = _("← Newer")
+    older_text: StrOrPromise = _("Older →")
 
 
 def query_without(request: HttpRequest, *names: str) -> str:

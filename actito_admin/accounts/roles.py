@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 VIEWER = "Viewer"
 MARKETER = "Marketer"
@@ -34,7 +34,7 @@ ROLE_DESCRIPTIONS = {
 }
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
+def role_of(user: User | AnonymousUser) -> str | None:
     """The highest role a user holds, or None for a user without any."""
     if not user.is_authenticated:
         return None

@@ -168,10 +168,12 @@ def get_connection(name: str = DEFAULT_NAME) -> EffectiveConnection:
         base_url=base_url,
         entity=entity,
         api_key=api_key,
-        calls_per_minute=limit(row and row.calls_per_minute, settings.ACTITO_CALLS_PER_MINUTE),
-        max_in_flight=limit(row and row.max_in_flight, settings.ACTITO_MAX_IN_FLIGHT),
+        calls_per_minute=limit(
+            row.calls_per_minute if row else None, settings.ACTITO_CALLS_PER_MINUTE
+        ),
+        max_in_flight=limit(row.max_in_flight if row else None, settings.ACTITO_MAX_IN_FLIGHT),
         daily_imports_per_table=limit(
-            row and row.daily_imports_per_table, settings.ACTITO_DAILY_IMPORTS_PER_TABLE
+            row.daily_imports_per_table if row else None, settings.ACTITO_DAILY_IMPORTS_PER_TABLE
         ),
         path_style=(row.path_style if row and row.path_style else PathStyle.SERVICE),
         timeout_seconds=(row.timeout_seconds if row and row.timeout_seconds else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -41,7 +41,7 @@ def connection_initial(row: Connection | None) -> dict[str, Any]:
 
 def connection_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     data: dict[str, Any],
     request: HttpRequest | None = None,
     name: str = DEFAULT_NAME,
@@ -86,7 +86,7 @@ _NULLABLE = {"calls_per_minute", "max_in_flight", "daily_imports_per_table", "ti
 
 
 def connection_check_request(
-    *, actor: AbstractBaseUser, request: HttpRequest | None = None, name: str = DEFAULT_NAME
+    *, actor: User, request: HttpRequest | None = None, name: str = DEFAULT_NAME
 ) -> ConnectionCheck:
     """Queue a connection test; a worker runs it so the browser never waits on ACTITO."""
     with transaction.atomic():

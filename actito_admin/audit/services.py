@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -43,7 +43,7 @@ def redact(value: Any) -> Any:
 
 def record_event(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     action: Action | str,
     target: models.Model | tuple[str, str] | None = None,
     data: dict[str, Any] | None = None,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -117,13 +118,14 @@ def event_detail(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("accounts.export_audit", raise_exception=True)
-def event_export(request: AppRequest, fmt: str) -> HttpResponse:
+def event_export(request: AppRequest, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "jsonl"):
         raise Http404("Unknown export format")
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponse(
-            "The filters are not valid: " + "; ".join(e for el in form.errors.values() for e in el),
+            "The filters are not valid: "
+            + "; ".join(str(e) for el in form.errors.values() for e in el),
             status=400,
             content_type="text/plain; charset=utf-8",
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -43,7 +43,7 @@ from .models import (
     TriggerItem,
     TriggerRun,
 )
-from .platforms import PLATFORMS, platform_of
+from .platforms import PLATFORMS, PlatformClient, platform_of
 from .platforms import stale_after_seconds as platform_stale_after
 from .references import PROFILE_ID, ParsedList, name_matches
 
@@ -192,20 +192,20 @@ def scenario_search_hidden(*, scope: str, table: str, words: str, shown: int) ->
     return sum(1 for s in everything if name_matches(words, s.label)) - shown
 
 
-def search_table_remember(*, user: AbstractBaseUser, table: str) -> None:
+def search_table_remember(*, user: User, table: str) -> None:
     SearchPreference.objects.update_or_create(user=user, defaults={"table": table})
 
 
-def search_table_of(user: AbstractBaseUser) -> str:
+def search_table_of(user: User) -> str:
     preference = SearchPreference.objects.filter(user=user).first()
     return preference.table if preference else ""
 
 
-def platform_remember(*, user: AbstractBaseUser, platform: str) -> None:
+def platform_remember(*, user: User, platform: str) -> None:
     SearchPreference.objects.update_or_create(user=user, defaults={"platform": platform})
 
 
-def platform_of_user(user: AbstractBaseUser) -> str:
+def platform_of_user(user: User) -> str:
     preference = SearchPreference.objects.filter(user=user).first()
     return preference.platform if preference else Platform.ACTITO
 
@@ -279,9 +279,7 @@ def _enqueue(run: TriggerRun) -> None:
     transaction.on_commit(lambda: async_task(f"{TASKS}.trigger_run_task", run.pk))
 
 
-def _run_identity(
-    *, actor: AbstractBaseUser, scenario: Scenario, idempotency_key: uuid.UUID
-) -> dict[str, Any]:
+def _run_identity(*, actor: User, scenario: Scenario, idempotency_key: uuid.UUID) -> dict[str, Any]:
     """What every run records about who asked, which scenario and where (single or list)."""
     return {
         "idempotency_key": idempotency_key,
@@ -296,7 +294,7 @@ def _run_identity(
 
 def trigger_run_request(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     scenario: Scenario,
     ref: ProfileRef,
     profile_label: str,
@@ -319,7 +317,7 @@ def trigger_run_request(
 
 def run_queue_one(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     identity: dict[str, Any],
     kind: str,
     reference_kind: str,
@@ -367,7 +365,7 @@ def run_queue_one(
 
 def trigger_run_retry(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     run: TriggerRun,
     request: HttpRequest | None = None,
 ) -> TriggerRun:
@@ -407,9 +405,7 @@ def trigger_run_retry(
     )
 
 
-def _identity_of(
-    run: TriggerRun, *, actor: AbstractBaseUser, idempotency_key: uuid.UUID
-) -> dict[str, Any]:
+def _identity_of(run: TriggerRun, *, actor: User, idempotency_key: uuid.UUID) -> dict[str, Any]:
     """The identity of a new run for the same platform, account and scenario as `run`."""
     return {
         "idempotency_key": idempotency_key,
@@ -426,7 +422,7 @@ def _identity_of(
 
 def trigger_list_prepare(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     scenario: Scenario,
     reference_kind: str,
     parsed: ParsedList,
@@ -508,7 +504,7 @@ def _create_items(run: TriggerRun, items: list[tuple[str, list[dict[str, str]]]]
 
 
 def trigger_list_confirm(
-    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
 ) -> TriggerRun:
     """Draft → queued, once: confirming twice (double click, back button) queues one run."""
     with transaction.atomic():
@@ -530,7 +526,7 @@ def trigger_list_confirm(
 
 
 def trigger_run_pause(
-    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
 ) -> TriggerRun:
     # The worker sees the new status before its next item and stops without re-enqueueing.
     # Lists only: a single start is one call, already on its way.
@@ -551,7 +547,7 @@ def trigger_run_pause(
 
 
 def trigger_run_resume(
-    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
 ) -> TriggerRun:
     with transaction.atomic():
         resumed = TriggerRun.objects.filter(
@@ -575,7 +571,7 @@ def _not_sent(run: TriggerRun) -> int:
 
 
 def trigger_run_cancel(
-    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
 ) -> TriggerRun:
     """Stop a list: items not sent yet are cancelled; an item being sent finishes normally."""
     with transaction.atomic():
@@ -664,7 +660,7 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
     deadline = time.monotonic() + budget_seconds
     platform = platform_of(run)
     try:
-        client = platform.open(run)
+        opened = platform.open(run)
     except ActitoError as exc:  # not configured: nothing can be sent
         _fail_pending(run, exc)
         _finish(run)
@@ -674,7 +670,7 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
     # time a call takes does not slow the pace; the governor still has the last word.
     interval = 60.0 / max(1, platform.calls_per_minute(run))
     next_start = time.monotonic()
-    with client:
+    with opened as client:
         while True:
             if not _beat(run):
                 return  # paused or cancelled by a person
@@ -729,7 +725,7 @@ def _item_done(item: TriggerItem, status: str, **fields: Any) -> None:
     )
 
 
-def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
+def _send_one(client: PlatformClient, run: TriggerRun, item: TriggerItem) -> float:
     """Send one claimed item; returns seconds to wait when the platform had no capacity (the
     item was not sent)."""
     platform = platform_of(run)
@@ -801,7 +797,7 @@ def _finish(run: TriggerRun) -> None:
             return
         run.refresh_from_db()
         if run.is_one_call:
-            item = run.items.first()
+            item = run.items.get()
             outcome = {"succeeded": "success", "failed": "failure"}.get(final, "unknown")
             data = _audit_data(
                 run,
