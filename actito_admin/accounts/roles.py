@@ -27,12 +27,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: _ADMIN_PERMS,
 }
 
-ROLE_DESCRIPTIONS = {
-    VIEWER: "Sees everything, changes nothing.",
-    MARKETER: "Also triggers scenarios and runs imports.",
-    ADMIN: "Also manages the ACTITO connection, users and audit exports.",
-}
-
 
 def role_of(user: User | AnonymousUser) -> str | None:
     """The highest role a user holds, or None for a user without any."""

@@ -1,8 +1,9 @@
 """Typed results of ACTITO calls, parsed tolerantly.
 
-The spec (docs: actito-api.md) marks many response shapes as ASSUMPTION. Parsers here accept the
-documented shape and the plausible variants (object or list, numbers or strings), keep every id as
-a string (§3) and always keep the raw JSON so that callers can log what ACTITO really sent.
+The spec (docs/reference/actito-api.md) marks many response shapes as ASSUMPTION. Parsers here
+accept the documented shape and the plausible variants (object or list, numbers or strings), keep
+every id as a string (§3) and always keep the raw JSON so that callers can log what ACTITO really
+sent.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from urllib.parse import quote
 _UUID_SUFFIX = re.compile(
     r"-?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-TERMINAL_UNKNOWN = "UNKNOWN"
 
 
 def _str_or_none(value: Any) -> str | None:

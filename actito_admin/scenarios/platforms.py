@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from actito_admin.actito.client import MAX_BACKOFF_SECONDS, ActitoClient
 from actito_admin.actito.connection import build_client, get_connection
+from actito_admin.actito.governor import longest_attempt_seconds
 from actito_admin.actito.schemas import ProfileRef
 from actito_admin.ecdp.client import EcdpClient, EcdpError
 from actito_admin.ecdp.connection import build_client as build_ecdp_client
@@ -74,11 +75,12 @@ class Platform(Protocol[ClientT]):
 def stale_after_seconds(platform: Platform) -> float:
     """How long a worker may stay silent: one send's longest path plus a margin.
 
-    Every try with its governor wait and time-out, and the back-offs in between (a Retry-After
-    can ask for 30 s). A live worker must never look dead: recovery would then report its item
-    as outcome unknown while it is still being sent."""
+    Every try with its governor wait and its longest attempt (the client's lease), and the
+    back-offs in between (a Retry-After can ask for 30 s). A live worker must never look dead:
+    recovery would then report its item as outcome unknown while it is still being sent."""
+    attempt = longest_attempt_seconds(platform.timeout_seconds()) + CAPACITY_WAIT_SECONDS
     backoffs = (SEND_ATTEMPTS - 1) * MAX_BACKOFF_SECONDS
-    return SEND_ATTEMPTS * (platform.timeout_seconds() + CAPACITY_WAIT_SECONDS) + backoffs + 60
+    return SEND_ATTEMPTS * attempt + backoffs + 60
 
 
 class Actito:

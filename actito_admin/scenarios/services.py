@@ -81,11 +81,7 @@ def connection_state() -> ConnectionState:
     connection = get_connection()
     problem = ""
     if not connection.is_configured:
-        missing = ", ".join(connection.missing)
-        problem = (
-            f"The ACTITO connection is not set up yet (missing: {missing}). An administrator "
-            "can complete it on the Settings page."
-        )
+        problem = connection.not_set_up
     elif connection.problems:
         problem = " ".join(connection.problems)
     return ConnectionState(connection=connection, problem=problem)
