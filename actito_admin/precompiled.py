@@ -24,8 +24,8 @@ class PrecompiledQuery:
 
     def _compile(self) -> tuple[str, str, list[Any], int]:
         queryset = self._build(_SENTINEL)
-        sql, params = queryset.query.sql_with_params()
-        params = list(params)
+        sql, raw_params = queryset.query.sql_with_params()
+        params = list(raw_params)
         if params.count(_SENTINEL) != 1:
             raise ValueError("the key must appear exactly once among the query's parameters")
         return queryset.db, sql, params, params.index(_SENTINEL)

@@ -54,7 +54,7 @@ class _RoleMixin(forms.Form):
 class ConsoleUserChangeForm(_RoleMixin, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
-        fields = ("username", "first_name", "last_name", "email", "is_active")
+        fields = ("username", "first_name", "last_name", "email", "is_active")  # type: ignore[assignment]  # stubs type Meta.fields as str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 VIEWER = "Viewer"
 MARKETER = "Marketer"
@@ -27,14 +27,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: _ADMIN_PERMS,
 }
 
-ROLE_DESCRIPTIONS = {
-    VIEWER: "Sees everything, changes nothing.",
-    MARKETER: "Also triggers scenarios and runs imports.",
-    ADMIN: "Also manages the ACTITO connection, users and audit exports.",
-}
 
-
-def role_of(user: AbstractBaseUser | AnonymousUser) -> str | None:
+def role_of(user: User | AnonymousUser) -> str | None:
     """The highest role a user holds, or None for a user without any."""
     if not user.is_authenticated:
         return None

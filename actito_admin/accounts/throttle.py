@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from .client_ip import client_ip
+from actito_admin.audit.client_ip import client_ip
 
 
 def _key(request: HttpRequest) -> str | None:

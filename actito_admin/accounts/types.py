@@ -1,11 +1,5 @@
-from django.contrib.auth.models import User
-from django.http import HttpRequest
-from django_htmx.middleware import HtmxDetails
+# AppRequest moved to actito_admin/types.py (audit, below accounts, needs it too). This name stays
+# so that branches written before the move still import; new code imports actito_admin.types.
+from actito_admin.types import AppRequest
 
-
-class AppRequest(HttpRequest):
-    """What our views receive: an authenticated user, htmx details and a request id."""
-
-    user: User
-    htmx: HtmxDetails
-    request_id: str
+__all__ = ["AppRequest"]

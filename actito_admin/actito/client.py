@@ -1,4 +1,4 @@
-"""ActitoClient: the only code that knows ACTITO's HTTP (spec: shared/reference/actito-api.md).
+"""ActitoClient: the only code that knows ACTITO's HTTP (spec: docs/reference/actito-api.md).
 
 Every HTTP request – token fetches and each retry attempt included – passes the governor. Retries:
 * GET: on 429, 5xx and network errors, with exponential back-off and jitter;
@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from .errors import ActitoError
-from .governor import Governor, ImportSlot, Lease
+from .governor import Governor, ImportSlot, Lease, longest_attempt_seconds
 from .schemas import (
     Entity,
     Execution,
@@ -247,9 +247,7 @@ class ActitoClient:
         return delay
 
     def _lease_seconds(self, extra: float = 0.0) -> float:
-        # httpx's timeout applies per phase (connect, write, read): a lease must outlive all of
-        # them, or a slow but healthy call would free its slot while still in flight.
-        return self.timeout_seconds * 3 + 5 + extra
+        return longest_attempt_seconds(self.timeout_seconds) + extra
 
     def _send(
         self,

@@ -28,7 +28,6 @@ SANDBOX_ENTITY = "actito"
 DATABASE = "settings page"
 ENVIRONMENT = "environment"
 SANDBOX = "built-in sandbox"
-DEFAULT = "default"
 
 
 # --- secrets at rest ---------------------------------------------------------------------------
@@ -94,6 +93,16 @@ class EffectiveConnection:
     def missing(self) -> list[str]:
         labels = {"base_url": "environment / base URL", "entity": "entity", "api_key": "API key"}
         return [label for name, label in labels.items() if not getattr(self, name)]
+
+    @property
+    def not_set_up(self) -> str:
+        """What a marketer reads when the connection is incomplete ("" when it is complete)."""
+        if self.is_configured:
+            return ""
+        return (
+            f"The ACTITO connection is not set up yet (missing: {', '.join(self.missing)}). "
+            "An administrator can complete it on the Settings page."
+        )
 
     @property
     def api_key_hint(self) -> str:
@@ -168,10 +177,12 @@ def get_connection(name: str = DEFAULT_NAME) -> EffectiveConnection:
         base_url=base_url,
         entity=entity,
         api_key=api_key,
-        calls_per_minute=limit(row and row.calls_per_minute, settings.ACTITO_CALLS_PER_MINUTE),
-        max_in_flight=limit(row and row.max_in_flight, settings.ACTITO_MAX_IN_FLIGHT),
+        calls_per_minute=limit(
+            row.calls_per_minute if row else None, settings.ACTITO_CALLS_PER_MINUTE
+        ),
+        max_in_flight=limit(row.max_in_flight if row else None, settings.ACTITO_MAX_IN_FLIGHT),
         daily_imports_per_table=limit(
-            row and row.daily_imports_per_table, settings.ACTITO_DAILY_IMPORTS_PER_TABLE
+            row.daily_imports_per_table if row else None, settings.ACTITO_DAILY_IMPORTS_PER_TABLE
         ),
         path_style=(row.path_style if row and row.path_style else PathStyle.SERVICE),
         timeout_seconds=(row.timeout_seconds if row and row.timeout_seconds else None)
@@ -216,8 +227,7 @@ def build_client(
         missing = ", ".join(connection.missing)
         raise ActitoError(
             f"ACTITO connection {connection.name} incomplete: missing {missing}",
-            user_message=f"The ACTITO connection is not set up yet (missing: {missing}). "
-            "An administrator can complete it on the Settings page.",
+            user_message=connection.not_set_up,
         )
     return ActitoClient(
         base_url=connection.base_url,

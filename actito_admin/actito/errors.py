@@ -41,11 +41,6 @@ class ActitoError(Exception):
         """For a server not yet known to be ACTITO (a connection test): never echo its body."""
         return self.user_message.replace(self.server_words, "").strip()
 
-    @property
-    def permanent(self) -> bool:
-        """The GUIDE's spelling: repeating the same call without a change is useless."""
-        return not self.retryable
-
     def __repr__(self) -> str:
         return (
             f"ActitoError({self.message!r}, status={self.status}, retryable={self.retryable}, "

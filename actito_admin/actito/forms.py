@@ -102,7 +102,8 @@ class ConnectionForm(forms.Form):
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         custom = data.get("environment") == Environment.CUSTOM
         if custom and not data.get("custom_base_url"):
             self.add_error("custom_base_url", "Enter the address of the custom environment.")
@@ -116,7 +117,7 @@ class ConnectionForm(forms.Form):
             or (data.get("custom_base_url") or "") != (current.custom_base_url or "")
         )
         keeps_key = not data.get("api_key") and not data.get("clear_api_key")
-        if moved and current.api_key_encrypted and keeps_key:
+        if moved and current is not None and current.api_key_encrypted and keeps_key:
             # The stored key never follows a new address on its own: someone who may edit the
             # settings must not be able to send it to a server of their choosing.
             self.add_error(

@@ -98,6 +98,15 @@ class _Attempt:
     reason: str = ""
 
 
+def longest_attempt_seconds(timeout_seconds: float) -> float:
+    """How long one HTTP attempt can take, the one figure for leases and for recovery.
+
+    httpx's timeout applies per phase (connect, write, read), so an attempt may last three
+    timeouts; 5 s covers the rest. A governor lease must outlive it (or a slow but healthy call
+    would free its slot while still in flight), and a worker is only presumed dead after it."""
+    return timeout_seconds * 3 + 5
+
+
 class GovernorBackend(Protocol):
     def try_acquire(
         self, scope: str, limits: Limits, token: str, lease_seconds: float

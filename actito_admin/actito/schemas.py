@@ -1,8 +1,9 @@
 """Typed results of ACTITO calls, parsed tolerantly.
 
-The spec (docs: actito-api.md) marks many response shapes as ASSUMPTION. Parsers here accept the
-documented shape and the plausible variants (object or list, numbers or strings), keep every id as
-a string (§3) and always keep the raw JSON so that callers can log what ACTITO really sent.
+The spec (docs/reference/actito-api.md) marks many response shapes as ASSUMPTION. Parsers here
+accept the documented shape and the plausible variants (object or list, numbers or strings), keep
+every id as a string (§3) and always keep the raw JSON so that callers can log what ACTITO really
+sent.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from urllib.parse import quote
 _UUID_SUFFIX = re.compile(
     r"-?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-TERMINAL_UNKNOWN = "UNKNOWN"
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -90,7 +90,7 @@ class Attribute:
             unique=_bool(data.get("unique", False)),
             mandatory=_bool(data.get("mandatory", False)),
             multi_valued=_bool(data.get("multiValued", False)),
-            max_length=int(max_length) if str(max_length).isdigit() else None,
+            max_length=int(str(max_length)) if str(max_length).isdigit() else None,
         )
 
 
@@ -222,7 +222,9 @@ class Profile:
         for item in data.get("segmentations") or []:
             if not isinstance(item, dict):
                 continue
-            seg = item.get("segmentation") if isinstance(item.get("segmentation"), dict) else item
+            seg: dict[str, Any] = (
+                item["segmentation"] if isinstance(item.get("segmentation"), dict) else item
+            )
             if seg.get("name") and _bool(item.get("belongs", True)):
                 segmentations[str(seg["name"])] = _str_or_none(seg.get("category"))
         return cls(attributes, subscriptions, segmentations, raw=data)
@@ -332,7 +334,9 @@ def _counters_from(item: dict[str, Any]) -> IntegrationCounters:
             if needle in lowered and field_name not in found:
                 found[field_name] = int(value)
                 break
-    destination = item.get("destination") if isinstance(item.get("destination"), dict) else {}
+    destination: dict[str, Any] = (
+        item["destination"] if isinstance(item.get("destination"), dict) else {}
+    )
     return IntegrationCounters(
         destination_type=_str_or_none(destination.get("type")),
         destination_id=_str_or_none(destination.get("id")),

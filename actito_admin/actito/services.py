@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from actito_admin.audit.actions import Action
+from actito_admin.audit.models import AuditEvent
 from actito_admin.audit.services import record_event
 
 from .connection import DEFAULT_NAME, build_client, encrypt_secret, get_connection
@@ -39,7 +41,7 @@ def connection_initial(row: Connection | None) -> dict[str, Any]:
 
 def connection_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     data: dict[str, Any],
     request: HttpRequest | None = None,
     name: str = DEFAULT_NAME,
@@ -72,7 +74,7 @@ def connection_update(
             # Field names and non-secret values only: the key itself never reaches the log.
             record_event(
                 actor=actor,
-                action="connection.updated",
+                action=Action.CONNECTION_UPDATED,
                 target=row,
                 data={"changed": changed, "values": values},
                 request=request,
@@ -84,13 +86,19 @@ _NULLABLE = {"calls_per_minute", "max_in_flight", "daily_imports_per_table", "ti
 
 
 def connection_check_request(
-    *, actor: AbstractBaseUser, request: HttpRequest | None = None, name: str = DEFAULT_NAME
+    *, actor: User, request: HttpRequest | None = None, name: str = DEFAULT_NAME
 ) -> ConnectionCheck:
     """Queue a connection test; a worker runs it so the browser never waits on ACTITO."""
     with transaction.atomic():
         row, _ = Connection.objects.get_or_create(name=name)
         check = ConnectionCheck.objects.create(connection=row, requested_by=actor)
-        record_event(actor=actor, action="connection.test_requested", target=check, request=request)
+        record_event(
+            actor=actor,
+            action=Action.CONNECTION_TEST_REQUESTED,
+            target=check,
+            outcome=AuditEvent.Outcome.PENDING,
+            request=request,
+        )
         transaction.on_commit(
             lambda: async_task("actito_admin.actito.tasks.connection_check_run", check.pk)
         )
@@ -150,5 +158,15 @@ def connection_check_perform(
     check.summary = " · ".join(s["message"] for s in steps)
     check.status = ConnectionCheck.Status.OK if ok else ConnectionCheck.Status.FAILED
     check.finished_at = timezone.now()
-    check.save(update_fields=["steps", "summary", "status", "finished_at"])
+    with transaction.atomic():
+        check.save(update_fields=["steps", "summary", "status", "finished_at"])
+        # The result, for whoever asked: the plain-words summary (never a foreign server's words,
+        # see above), and on failure the failing step's message as the sentence's reason.
+        record_event(
+            actor=check.requested_by,
+            action=Action.CONNECTION_TESTED,
+            target=check,
+            outcome=AuditEvent.Outcome.SUCCESS if ok else AuditEvent.Outcome.FAILURE,
+            data={"summary": check.summary, **({} if ok else {"error": steps[-1]["message"]})},
+        )
     return check

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from .chain import canonical_time
 from .models import AuditEvent
+from .sentences import describe
 
 CSV_COLUMNS = [
     "id",
@@ -75,7 +76,7 @@ def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
     for event in events:
         record = event_record(event)
         record["created_at_utc"] = record.pop("created_at")
-        record["description"] = event.sentence
+        record["description"] = describe(event)
         record["data"] = json.dumps(event.data, sort_keys=True, ensure_ascii=False)
         yield writer.writerow(
             [neutralise("" if record[c] is None else str(record[c])) for c in CSV_COLUMNS]

@@ -8,9 +8,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.utils import timezone
 
-from actito_admin.dates import FilterDateField
+from actito_admin.listing import DateRangeForm
 
 from .chain import canonical_time
 from .models import AuditEvent
@@ -31,7 +30,7 @@ def action_choices() -> list[tuple[str, Any]]:
     ]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(DateRangeForm):
     user = forms.CharField(required=False, max_length=150, label="User")
     action = forms.CharField(required=False, max_length=64, label="Action")
     outcome = forms.ChoiceField(
@@ -39,11 +38,10 @@ class AuditFilterForm(forms.Form):
         choices=[("", "Any outcome"), *AuditEvent.Outcome.choices],
         label="Outcome",
     )
-    date_from = FilterDateField(label="From")
-    date_to = FilterDateField(label="To")
     target_type = forms.CharField(required=False, max_length=64, label="Target type")
     target_id = forms.CharField(required=False, max_length=128, label="Target id")
     q = forms.CharField(required=False, max_length=200, label="Search")
+    field_order = ("user", "action", "outcome", "date_from", "date_to", "target_type")
     before = forms.CharField(required=False, max_length=80)
 
     def clean_action(self) -> str:
@@ -65,24 +63,13 @@ class AuditFilterForm(forms.Form):
                 "That page link is damaged; start again from the newest events."
             ) from None
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
-        return data
-
-    def queryset_kwargs(self) -> dict[str, Any]:
+    def filters(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "user": data["user"].strip(),
             "action": data["action"],
             "outcome": data["outcome"],
-            "since": _start_of_day(data["date_from"]) if data["date_from"] else None,
-            # "To" is inclusive for people: everything up to the end of that day.
-            "until": (
-                _start_of_day(data["date_to"] + dt.timedelta(days=1)) if data["date_to"] else None
-            ),
+            **self.date_range(),
             "target_type": data["target_type"].strip(),
             "target_id": data["target_id"].strip(),
             "text": data["q"].strip(),
@@ -101,11 +88,6 @@ class AuditFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         return any(self.data.get(name) for name in (*FILTER_FIELDS, "q"))
-
-
-def _start_of_day(day: dt.date) -> dt.datetime:
-    # Days are the viewer's local days (settings.TIME_ZONE), like the times shown on screen.
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def cursor_for(event: AuditEvent) -> str:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .actions import Action
 from .search import search
 
 # Target types the review filters on through columns derived from `data` (see `derived_refs`):
@@ -132,21 +134,24 @@ class AuditEventQuerySet(models.QuerySet):
         return self.filter(related).exclude(pk=event.pk)
 
 
-def _table_match(value: str) -> models.Q:
-    """A table given by name, or by the ACTITO id the scenarios catalog knows it under."""
-    from actito_admin.scenarios.models import ProfileTable
+# Ways to turn what a person typed in the Table filter into table names, registered by the apps
+# that know tables (scenarios: its catalogue's ACTITO ids, in ScenariosConfig.ready), so that
+# audit imports none of them. Each returns the names `value` stands for, or nothing.
+TABLE_NAME_LOOKUPS: list[Callable[[str], Iterable[str]]] = []
 
-    names = {
-        table_key(name)
-        for name in ProfileTable.objects.filter(actito_id=value).values_list("name", flat=True)
-    } or {table_key(value)}
+
+def _table_match(value: str) -> models.Q:
+    """A table given by name, or by another name an app knows it under (its ACTITO id)."""
+    names = {table_key(name) for lookup in TABLE_NAME_LOOKUPS for name in lookup(value)} or {
+        table_key(value)
+    }
     # One name is an equality, which walks audit_table_idx in page order; IN would have to sort.
     if len(names) == 1:
         return models.Q(table_ref=names.pop())
     return models.Q(table_ref__in=sorted(names))
 
 
-PURGE_ACTION = "audit.purged"
+PURGE_ACTION = Action.AUDIT_PURGED
 
 
 class AuditEvent(models.Model):
@@ -222,15 +227,3 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditEventImmutable("Audit events are append-only; they cannot be deleted.")
-
-    @property
-    def sentence(self) -> str:
-        from .sentences import describe
-
-        return describe(self)
-
-    @property
-    def target_url(self) -> str | None:
-        from .sentences import target_url
-
-        return target_url(self)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models
 
@@ -68,6 +68,10 @@ TRIGRAM = 3
 FEW = 2000
 
 
+# Any QuerySet of events; the same kind comes back, so callers keep their own methods.
+EventsT = TypeVar("EventsT", bound=models.QuerySet[Any])
+
+
 def text_match(text: str) -> models.Q:
     """What "contains this text" has always meant in the review (the exact semantics)."""
     match = (
@@ -83,7 +87,7 @@ def text_match(text: str) -> models.Q:
     return match
 
 
-def search(queryset: models.QuerySet[Any], text: str) -> models.QuerySet[Any]:
+def search(queryset: EventsT, text: str) -> EventsT:
     """`queryset` narrowed to events containing `text`, through the index where there is one."""
     exact = queryset.filter(text_match(text))
     if len(text) < TRIGRAM or not has_index(queryset.db):

@@ -1,9 +1,10 @@
 """Plain-language sentences for audit events, and links to what they are about.
 
-One function per action, registered with `@sentence("action")`. Each reads the event's columns and
-a few documented keys of `event.data`; every key is optional (older events, failed steps), so a
-missing one falls back to the target label or a generic noun. Actions without a sentence get a
-readable fallback ("Anna: import.rolled_back on import 12").
+One function per action (audit/actions.py), registered with `@sentence(Action.X)`. Each reads
+the event's columns and a few documented keys of `event.data`; every key is optional (older
+events, failed steps), so a missing one falls back to the target label or a generic noun. Every
+declared Action has a sentence (tested); names found only in old logs get a readable fallback
+("Anna: import.rolled_back on import 12").
 
 Keys of `data` the sentences use (services recording these actions should provide them):
 
@@ -11,7 +12,10 @@ Keys of `data` the sentences use (services recording these actions should provid
 |--------------------------------|------------------------------------------------------------|
 | auth.login_failed, locked_out  | username                                                   |
 | connection.updated             | changed (list of setting names; never values)              |
-| connection.tested              | error (on failure)                                         |
+| connection.tested              | error (on failure), summary                                |
+| scenario.trigger.paused/resumed| scenario_name, not_sent (items not sent yet)               |
+| ecdp.*                         | business_unit, changed, events, segments, event_label,     |
+|                                | segment_label                                              |
 | scenario.trigger.*             | scenario_id (ACTITO's; filter), scenario_name, table,      |
 |                                | profile_label (e.g. the e-mail address),                   |
 |                                | error (failed/cancelled), interactionBusinessKey,          |
@@ -31,17 +35,17 @@ target filters search.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-if TYPE_CHECKING:
-    from .models import AuditEvent
+from .actions import Action
+from .models import AuditEvent
 
-Describe = Callable[["AuditEvent"], str]
+Describe = Callable[[AuditEvent], str]
 SENTENCES: dict[str, Describe] = {}
 
 # Where a target can be opened, by target_type: a URL name reversed with the target id. A type
@@ -64,7 +68,7 @@ KNOWN_TARGET_TYPES = {
 }
 
 
-def sentence(action: str) -> Callable[[Describe], Describe]:
+def sentence(action: Action) -> Callable[[Describe], Describe]:
     def register(func: Describe) -> Describe:
         SENTENCES[action] = func
         return func
@@ -73,6 +77,7 @@ def sentence(action: str) -> Callable[[Describe], Describe]:
 
 
 def describe(event: AuditEvent) -> str:
+    # Older logs may hold names no longer declared; they still read, through the fallback.
     func = SENTENCES.get(event.action, _fallback)
     text = func(event)
     # A username is shown exactly as it is; any other first word starts with a capital.
@@ -82,7 +87,7 @@ def describe(event: AuditEvent) -> str:
 
 
 def known_actions() -> list[str]:
-    return sorted(SENTENCES)
+    return sorted(action.value for action in Action)
 
 
 def target_url(event: AuditEvent) -> str | None:
@@ -149,22 +154,22 @@ def _fallback(event: AuditEvent) -> str:
 # --- auth ---------------------------------------------------------------------------------------
 
 
-@sentence("auth.login")
+@sentence(Action.AUTH_LOGIN)
 def _login(event: AuditEvent) -> str:
     return f"{_who(event)} logged in"
 
 
-@sentence("auth.logout")
+@sentence(Action.AUTH_LOGOUT)
 def _logout(event: AuditEvent) -> str:
     return f"{_who(event)} logged out"
 
 
-@sentence("auth.login_failed")
+@sentence(Action.AUTH_LOGIN_FAILED)
 def _login_failed(event: AuditEvent) -> str:
     return f"failed log-in as {_quoted(_d(event, 'username', event.actor_username or '?'))}"
 
 
-@sentence("auth.locked_out")
+@sentence(Action.AUTH_LOCKED_OUT)
 def _locked_out(event: AuditEvent) -> str:
     name = _quoted(_d(event, "username", event.actor_username or "?"))
     return f"{name} was locked out after too many failed log-ins"
@@ -173,20 +178,20 @@ def _locked_out(event: AuditEvent) -> str:
 # --- users and roles ----------------------------------------------------------------------------
 
 
-@sentence("accounts.role_changed")
+@sentence(Action.ROLE_CHANGED)
 def _role_changed(event: AuditEvent) -> str:
     name = _quoted(_d(event, "username", event.target_label or "?"))
     before, after = _d(event, "from", "no role"), _d(event, "to", "no role")
     return f"{_who(event)} changed the role of {name} from {before} to {after}"
 
 
-@sentence("accounts.unlocked")
+@sentence(Action.UNLOCKED)
 def _unlocked(event: AuditEvent) -> str:
     name = _quoted(_d(event, "username", event.target_label or "?"))
     return f"{_who(event)} unlocked {name} after too many failed log-ins"
 
 
-@sentence("accounts.privileges_changed")
+@sentence(Action.PRIVILEGES_CHANGED)
 def _privileges_changed(event: AuditEvent) -> str:
     name = _quoted(_d(event, "username", event.target_label or "?"))
     data = event.data if isinstance(event.data, dict) else {}
@@ -200,14 +205,19 @@ def _privileges_changed(event: AuditEvent) -> str:
 # --- connection ---------------------------------------------------------------------------------
 
 
-@sentence("connection.updated")
+@sentence(Action.CONNECTION_UPDATED)
 def _connection_updated(event: AuditEvent) -> str:
     changed = event.data.get("changed") if isinstance(event.data, dict) else None
     detail = f" ({', '.join(map(str, changed))})" if isinstance(changed, list) and changed else ""
     return f"{_who(event)} changed the ACTITO connection settings{detail}"
 
 
-@sentence("connection.tested")
+@sentence(Action.CONNECTION_TEST_REQUESTED)
+def _connection_test_requested(event: AuditEvent) -> str:
+    return f"{_who(event)} asked to test the ACTITO connection"
+
+
+@sentence(Action.CONNECTION_TESTED)
 def _connection_tested(event: AuditEvent) -> str:
     if event.outcome == "success":
         return f"{_who(event)} tested the ACTITO connection: it works"
@@ -217,12 +227,12 @@ def _connection_tested(event: AuditEvent) -> str:
 # --- scenarios ----------------------------------------------------------------------------------
 
 
-@sentence("scenario.trigger.requested")
+@sentence(Action.TRIGGER_REQUESTED)
 def _trigger_requested(event: AuditEvent) -> str:
     return f"{_who(event)} asked to start {_scenario(event)} for {_profile(event)}"
 
 
-@sentence("scenario.trigger.performed")
+@sentence(Action.TRIGGER_PERFORMED)
 def _trigger_performed(event: AuditEvent) -> str:
     if event.outcome == "success":
         return f"{_who(event)} started {_scenario(event)} for {_profile(event)}"
@@ -232,32 +242,47 @@ def _trigger_performed(event: AuditEvent) -> str:
     )
 
 
-@sentence("scenario.trigger.cancelled")
+@sentence(Action.TRIGGER_CANCELLED)
 def _trigger_cancelled(event: AuditEvent) -> str:
     return f"{_who(event)} cancelled starting {_scenario(event)} for {_profile(event)}"
 
 
-@sentence("scenario.trigger.retried")
+@sentence(Action.TRIGGER_RETRIED)
 def _trigger_retried(event: AuditEvent) -> str:
     return f"{_who(event)} retried starting {_scenario(event)} for {_profile(event)}"
+
+
+def _left(event: AuditEvent) -> str:
+    left = _d(event, "not_sent")
+    return f" ({left} not sent yet)" if left else ""
+
+
+@sentence(Action.TRIGGER_PAUSED)
+def _trigger_paused(event: AuditEvent) -> str:
+    return f"{_who(event)} paused starting {_scenario(event)} for a list{_left(event)}"
+
+
+@sentence(Action.TRIGGER_RESUMED)
+def _trigger_resumed(event: AuditEvent) -> str:
+    return f"{_who(event)} resumed starting {_scenario(event)} for a list{_left(event)}"
 
 
 # --- imports ------------------------------------------------------------------------------------
 
 
-@sentence("import.uploaded")
+@sentence(Action.IMPORT_UPLOADED)
 def _import_uploaded(event: AuditEvent) -> str:
     return f"{_who(event)} uploaded {_file(event)}{_table(event)}"
 
 
-@sentence("import.validated")
+@sentence(Action.IMPORT_VALIDATED)
 def _import_validated(event: AuditEvent) -> str:
     valid, invalid = _d(event, "rows_valid"), _d(event, "rows_invalid")
     counts = f": {valid} valid rows, {invalid or 0} with errors" if valid else ""
     return f"{_file(event)} was checked{counts}"
 
 
-@sentence("import.submitted")
+@sentence(Action.IMPORT_SUBMITTED)
 def _import_submitted(event: AuditEvent) -> str:
     rows = _d(event, "row_count")
     return f"{_who(event)} imported {_file(event)}{_table(event)}" + (
@@ -265,19 +290,19 @@ def _import_submitted(event: AuditEvent) -> str:
     )
 
 
-@sentence("import.finished")
+@sentence(Action.IMPORT_FINISHED)
 def _import_finished(event: AuditEvent) -> str:
     created, updated = _d(event, "rows_created"), _d(event, "rows_updated")
     counts = f": {created or 0} created, {updated or 0} updated" if created or updated else ""
     return f"import of {_file(event)}{_table(event)} finished{counts}"
 
 
-@sentence("import.failed")
+@sentence(Action.IMPORT_FAILED)
 def _import_failed(event: AuditEvent) -> str:
     return f"import of {_file(event)}{_table(event)} failed{_because(event)}"
 
 
-@sentence("import.file_downloaded")
+@sentence(Action.IMPORT_FILE_DOWNLOADED)
 def _import_file_downloaded(event: AuditEvent) -> str:
     kind = _d(event, "file_kind")
     what = f"the {kind} file" if kind else "the file"
@@ -289,7 +314,7 @@ def _mapping(event: AuditEvent) -> str:
     return f"the saved mapping for table {_quoted(table)}" if table else "a saved mapping"
 
 
-@sentence("import.template_saved")
+@sentence(Action.IMPORT_TEMPLATE_SAVED)
 def _template_saved(event: AuditEvent) -> str:
     data = event.data if isinstance(event.data, dict) else {}
     if data.get("created") is True:
@@ -299,7 +324,7 @@ def _template_saved(event: AuditEvent) -> str:
     return f"{_who(event)} updated {_mapping(event)} while checking a file"
 
 
-@sentence("import.template_updated")
+@sentence(Action.IMPORT_TEMPLATE_UPDATED)
 def _template_updated(event: AuditEvent) -> str:
     data = event.data if isinstance(event.data, dict) else {}
     changed = data.get("changed_columns")
@@ -311,22 +336,75 @@ def _template_updated(event: AuditEvent) -> str:
     return f"{_who(event)} changed {_mapping(event)}{detail}"
 
 
-@sentence("import.template_deleted")
+@sentence(Action.IMPORT_TEMPLATE_DELETED)
 def _template_deleted(event: AuditEvent) -> str:
     return f"{_who(event)} forgot {_mapping(event)}"
+
+
+# --- ExpertSender CDP ---------------------------------------------------------------------------
+
+
+def _unit(event: AuditEvent) -> str:
+    name = _d(event, "business_unit") or event.target_label
+    return f"business unit {_quoted(name)}" if name else "a business unit"
+
+
+@sentence(Action.ECDP_BUSINESS_UNIT_CREATED)
+def _ecdp_unit_created(event: AuditEvent) -> str:
+    return f"{_who(event)} added ExpertSender CDP {_unit(event)}"
+
+
+@sentence(Action.ECDP_BUSINESS_UNIT_CHANGED)
+def _ecdp_unit_changed(event: AuditEvent) -> str:
+    changed = event.data.get("changed") if isinstance(event.data, dict) else None
+    detail = f" ({', '.join(map(str, changed))})" if isinstance(changed, list) and changed else ""
+    return f"{_who(event)} changed ExpertSender CDP {_unit(event)}{detail}"
+
+
+@sentence(Action.ECDP_CATALOGUE_FILLED)
+def _ecdp_catalogue_filled(event: AuditEvent) -> str:
+    events, segments = _d(event, "events", "0"), _d(event, "segments", "0")
+    return (
+        f"{_who(event)} filled the catalogue of {_unit(event)}: "
+        f"{events} custom events, {segments} segments"
+    )
+
+
+def _catalogue_item(event: AuditEvent, kind: str) -> str:
+    name = _d(event, f"{kind}_label") or event.target_label
+    what = "custom event" if kind == "event" else "segment"
+    return f"{what} {_quoted(name)}" if name else f"a {what}"
+
+
+def _catalogue_sentence(kind: str, verb: str) -> Describe:
+    def describe_item(event: AuditEvent) -> str:
+        return f"{_who(event)} {verb} {_catalogue_item(event, kind)} of {_unit(event)}"
+
+    return describe_item
+
+
+for _kind, _verb, _action in (
+    ("event", "added", Action.ECDP_EVENT_CREATED),
+    ("event", "changed", Action.ECDP_EVENT_CHANGED),
+    ("event", "removed", Action.ECDP_EVENT_DELETED),
+    ("segment", "added", Action.ECDP_SEGMENT_CREATED),
+    ("segment", "changed", Action.ECDP_SEGMENT_CHANGED),
+    ("segment", "removed", Action.ECDP_SEGMENT_DELETED),
+):
+    sentence(_action)(_catalogue_sentence(_kind, _verb))
 
 
 # --- audit --------------------------------------------------------------------------------------
 
 
-@sentence("audit.exported")
+@sentence(Action.AUDIT_EXPORTED)
 def _audit_exported(event: AuditEvent) -> str:
     fmt = _d(event, "format", "a file").upper()
     filtered = " (filtered)" if _d(event, "filters") else ""
     return f"{_who(event)} exported the audit log as {fmt}{filtered}"
 
 
-@sentence("audit.purged")
+@sentence(Action.AUDIT_PURGED)
 def _audit_purged(event: AuditEvent) -> str:
     cutoff = parse_datetime(_d(event, "cutoff"))
     before = f" older than {date_format(localtime(cutoff), 'j M Y')}" if cutoff else ""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from actito_admin.accounts.client_ip import client_ip
-
 from . import chain
+from .actions import Action, action_named
+from .client_ip import client_ip
 from .models import AuditEvent, derived_refs
 
 REDACTED = "[redacted]"
@@ -43,8 +43,8 @@ def redact(value: Any) -> Any:
 
 def record_event(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
-    action: str,
+    actor: User | AnonymousUser | None,
+    action: Action | str,
     target: models.Model | tuple[str, str] | None = None,
     data: dict[str, Any] | None = None,
     outcome: str = AuditEvent.Outcome.SUCCESS,
@@ -53,6 +53,9 @@ def record_event(
 ) -> AuditEvent:
     """Append one event. `target` is a model instance or a (type, id) pair.
 
+    `action` is one of audit.actions.Action (a plain name is accepted if it is declared there;
+    an undeclared one raises ValueError, so every event in the log has a sentence).
+
     The scenario and table the event is about are taken from `data` (`scenario_id`;
     `table_name` or `table`) into indexed columns for the review's filters.
 
@@ -60,6 +63,7 @@ def record_event(
     when called inside a longer transaction, other writers wait until that transaction ends:
     record events at the end of a unit of work where you can.
     """
+    action = action_named(action)
     user = actor if actor is not None and actor.is_authenticated else None
     target_type = target_id = target_label = ""
     if isinstance(target, models.Model):
@@ -74,7 +78,7 @@ def record_event(
     event = AuditEvent(
         actor=user,
         actor_username=(user.get_username() if user else actor_username)[:150],
-        action=action,
+        action=action.value,
         target_type=target_type[:64],
         target_id=target_id[:128],
         target_label=target_label,

@@ -10,14 +10,18 @@ from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from actito_admin.accounts.types import AppRequest
+from actito_admin.listing import Pager, with_query
+from actito_admin.types import AppRequest
 
 from . import export
+from .actions import Action
 from .forms import PAGE_SIZE, AuditFilterForm, action_choices, cursor_for
 from .models import PURGE_ACTION, SCENARIO_TARGET, TABLE_TARGET, AuditEvent
 from .sentences import KNOWN_TARGET_TYPES
@@ -31,15 +35,22 @@ RELATED_LIMIT = 50
 def _page(request: AppRequest, form: AuditFilterForm) -> dict[str, Any]:
     """One keyset page of the filtered events, newest first."""
     if not form.is_valid():
-        return {"events": [], "next_cursor": None}
-    events = AuditEvent.objects.visible_to(request.user).filtered(**form.queryset_kwargs())
+        return {"events": [], "next_cursor": None, "pager": Pager()}
+    events = AuditEvent.objects.visible_to(request.user).filtered(**form.filters())
     cursor = form.cleaned_data["before"]
     if cursor is not None:
         events = events.before(*cursor)
     # One more than a page tells us whether an older page exists, without a COUNT(*).
     rows = list(events.newest_first()[: PAGE_SIZE + 1])
     older = cursor_for(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
-    return {"events": rows[:PAGE_SIZE], "next_cursor": older}
+    base, query = reverse("audit"), form.query_string()
+    pager = Pager(
+        newer_url=base + with_query(query) if cursor is not None else None,
+        older_url=base + with_query(query, before=older) if older else None,
+        newer_text=_("← Newest events"),
+        older_text=_("Older events →"),
+    )
+    return {"events": rows[:PAGE_SIZE], "next_cursor": older, "pager": pager}
 
 
 @require_GET
@@ -107,13 +118,14 @@ def event_detail(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("accounts.export_audit", raise_exception=True)
-def event_export(request: AppRequest, fmt: str) -> HttpResponse:
+def event_export(request: AppRequest, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "jsonl"):
         raise Http404("Unknown export format")
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponse(
-            "The filters are not valid: " + "; ".join(e for el in form.errors.values() for e in el),
+            "The filters are not valid: "
+            + "; ".join(str(e) for el in form.errors.values() for e in el),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -122,7 +134,7 @@ def event_export(request: AppRequest, fmt: str) -> HttpResponse:
     latest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     events = (
         AuditEvent.objects.visible_to(request.user)
-        .filtered(**form.queryset_kwargs())
+        .filtered(**form.filters())
         .filter(id__lte=latest)
         .order_by("created_at", "id")
     )
@@ -130,7 +142,7 @@ def event_export(request: AppRequest, fmt: str) -> HttpResponse:
     # records what was asked for: the filters and the format.
     record_event(
         actor=request.user,
-        action="audit.exported",
+        action=Action.AUDIT_EXPORTED,
         data={"format": fmt, "filters": form.query_string(), "through_event_id": latest},
         request=request,
     )

@@ -1,4 +1,4 @@
-"""EcdpClient: the only code that knows ExpertSender CDP's HTTP (seed 004, ecdp-api.md).
+"""EcdpClient: the only code that knows ExpertSender CDP's HTTP (docs/reference/ecdp-api.md).
 
 Same rules as the ACTITO client, so the shared run machinery treats both alike:
 * every request, each retry included, passes the cross-process governor of its business unit;
@@ -24,7 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from actito_admin.actito.errors import ActitoError
-from actito_admin.actito.governor import Governor
+from actito_admin.actito.governor import Governor, longest_attempt_seconds
 
 from .fields import CustomerRef
 
@@ -210,7 +210,7 @@ class EcdpClient:
     # --- the one way to send -------------------------------------------------------------------
 
     def _lease_seconds(self) -> float:
-        return self.timeout_seconds * 3 + 5
+        return longest_attempt_seconds(self.timeout_seconds)
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         delay = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))

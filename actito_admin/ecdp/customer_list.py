@@ -42,8 +42,8 @@ def parse_customers(
 ) -> ParsedCustomers:
     """Check every row; `hash_as` ("emailSha256"/"emailMd5") sends e-mail digests only."""
     parsed = ParsedCustomers()
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), _dialect(text)))
-    rows = [(n, [c.strip() for c in row]) for n, row in enumerate(rows, start=1) if any(row)]
+    read = csv.reader(io.StringIO(text.lstrip("\ufeff")), _dialect(text))
+    rows = [(n, [c.strip() for c in row]) for n, row in enumerate(read, start=1) if any(row)]
     if not rows:
         return parsed
     by_key = {_key(spec["name"]): spec["name"] for spec in declared}

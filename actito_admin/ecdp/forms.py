@@ -70,7 +70,8 @@ class BusinessUnitForm(forms.Form):
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         current = self.current
         moved = current is not None and (data.get("base_url") or "") != current.base_url
         keeps_key = not data.get("api_key") and not data.get("clear_api_key")
@@ -131,7 +132,8 @@ class EventForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         declared, seen = [], set()
         by_lower = {t.lower(): t for t in TYPES}
         for n, line in enumerate((cleaned.get("fields_text") or "").splitlines(), start=1):

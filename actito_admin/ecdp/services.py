@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -24,7 +24,7 @@ DEMO_LABEL = "Demo business unit (sandbox)"
 
 def business_unit_save(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit: BusinessUnit | None,
     data: dict[str, Any],
     request: HttpRequest | None = None,
@@ -91,7 +91,7 @@ def catalogue_fill(
     *,
     unit: BusinessUnit,
     catalogue: dict[str, Any],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     request: HttpRequest | None = None,
 ) -> tuple[int, int]:
     """Add or update events and segments from a catalogue document (the sandbox's)."""
@@ -158,7 +158,7 @@ CATALOGUE_FIELDS = {
 
 def catalogue_save(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit: BusinessUnit,
     kind: str,
     item: CustomEvent | Segment | None,
@@ -186,7 +186,7 @@ def catalogue_save(
 
 def catalogue_delete(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     item: CustomEvent | Segment,
     request: HttpRequest | None = None,
 ) -> None:

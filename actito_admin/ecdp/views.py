@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from django.conf import settings
@@ -103,7 +103,7 @@ def unit_fill_from_sandbox(request: AppRequest, pk: int) -> HttpResponse:
     return redirect("ecdp:unit", unit.pk)
 
 
-CATALOGUE = {
+CATALOGUE: dict[str, tuple[type[CustomEvent] | type[Segment], Any, str]] = {
     "event": (CustomEvent, EventForm, "custom event"),
     "segment": (Segment, SegmentForm, "segment"),
 }
@@ -117,7 +117,11 @@ def catalogue_edit(
     """Add or change one custom event or segment of a business unit's catalogue."""
     unit = get_object_or_404(BusinessUnit, pk=pk)
     model, form_class, what = CATALOGUE[kind]
-    item = get_object_or_404(model, pk=item_pk, business_unit=unit) if item_pk else None
+    item = (
+        cast(CustomEvent | Segment, get_object_or_404(model, pk=item_pk, business_unit=unit))
+        if item_pk
+        else None
+    )
     form = form_class(request.POST or None, unit=unit, instance=item)
     if request.method == "POST" and form.is_valid():
         services.catalogue_save(
@@ -140,7 +144,7 @@ def item_delete(request: AppRequest, pk: int, kind: str, item_pk: int) -> HttpRe
     model = CATALOGUE[kind][0] if kind in CATALOGUE else None
     if model is None:
         raise Http404
-    item = get_object_or_404(model, pk=item_pk, business_unit_id=pk)
+    item = cast(CustomEvent | Segment, get_object_or_404(model, pk=item_pk, business_unit_id=pk))
     services.catalogue_delete(actor=request.user, item=item, request=request)
     messages.success(request, _("“%(label)s” removed from the catalogue.") % {"label": item.label})
     return redirect("ecdp:unit", pk)

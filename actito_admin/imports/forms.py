@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.validators import validate_email
 
-from actito_admin.dates import FilterDateField
+from actito_admin.listing import DateRangeForm
 
 from .conf import max_import_bytes
 from .csvfile import ENCODING_LABELS, human_size
@@ -268,12 +268,11 @@ class SubmitForm(forms.Form):
         return data
 
 
-class JobFilterForm(forms.Form):
+class JobFilterForm(DateRangeForm):
     table = forms.ChoiceField(label="Table", required=False)
     user = forms.ChoiceField(label="Uploaded by", required=False)
     status = forms.ChoiceField(label="Status", required=False)
-    date_from = FilterDateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = FilterDateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+    field_order = ("table", "user", "status", "date_from", "date_to")
 
     def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -285,3 +284,13 @@ class JobFilterForm(forms.Form):
             *((str(u.pk), u.get_username()) for u in users),
         ]
         self.fields["status"].choices = [("", "Any status"), *ImportJob.Status.choices]
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for ImportJob.objects.filtered()."""
+        data = self.cleaned_data
+        return {
+            "table": data["table"],
+            "user": data["user"],
+            "status": data["status"],
+            **self.date_range(),
+        }

@@ -13,6 +13,7 @@ names; only their names are stored here.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,29 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
 
     def polling(self) -> ImportJobQuerySet:
         return self.filter(status=ImportJob.Status.IN_PROGRESS)
+
+    def filtered(
+        self,
+        *,
+        table: str = "",
+        user: str = "",
+        status: str = "",
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> ImportJobQuerySet:
+        """The import list's filters (JobFilterForm.filters()); `until` is exclusive."""
+        qs = self
+        if table:
+            qs = qs.filter(table_name=table)
+        if user:
+            qs = qs.filter(requested_by__pk=user)
+        if status:
+            qs = qs.filter(status=status)
+        if since is not None:
+            qs = qs.filter(created_at__gte=since)
+        if until is not None:
+            qs = qs.filter(created_at__lt=until)
+        return qs
 
     def live_version(self, pk: int) -> tuple[Any, ...] | None:
         """What the status fragment shows that can change (None: no such import). updated_at

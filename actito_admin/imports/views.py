@@ -6,23 +6,21 @@ accounts.run_imports. The live status fragment reads our database only.
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
+from actito_admin.listing import numbered_page
 
 from . import services
 from .conf import max_import_bytes
@@ -55,28 +53,16 @@ def job_list(request: AppRequest) -> HttpResponse:
     )
     form = JobFilterForm(request.GET or None, tables=tables, users=users)
     jobs = ImportJob.objects.select_related("requested_by")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data.get("table"):
-            jobs = jobs.filter(table_name=data["table"])
-        if data.get("user"):
-            jobs = jobs.filter(requested_by__pk=data["user"])
-        if data.get("status"):
-            jobs = jobs.filter(status=data["status"])
-        if data.get("date_from"):
-            start = timezone.make_aware(datetime.combine(data["date_from"], time.min))
-            jobs = jobs.filter(created_at__gte=start)
-        if data.get("date_to"):
-            end = timezone.make_aware(datetime.combine(data["date_to"], time.max))
-            jobs = jobs.filter(created_at__lte=end)
-    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    if form.is_bound:
+        jobs = jobs.filtered(**form.filters()) if form.is_valid() else jobs.none()
+    page, pager = numbered_page(request, jobs, 25)
     context = {
         "form": form,
         "page": page,
+        "pager": pager,
         "jobs": page.object_list,
         "quota": services.quota_today(),
         "filtered": bool(form.is_bound and form.has_changed()),
-        "query": request.GET.urlencode(),
     }
     if request.htmx and request.htmx.target == "import-jobs":
         return render(request, "imports/list.html#jobs", context)

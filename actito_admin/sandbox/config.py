@@ -1,4 +1,4 @@
-"""Configuration of the ACTITO sandbox (the simulator described in docs spec §10)."""
+"""Configuration of the ACTITO sandbox (the simulator of docs/reference/actito-api.md §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox's ExpertSender CDP side, served under /ecdp (seed 004; ecdp-api.md).
+"""The sandbox's ExpertSender CDP side, served under /ecdp (docs/reference: seed 004, ecdp-api.md).
 
 Validates as seed 004 says: `x-api-key`; `customEventId` (int32) required; exactly one customer
 identifier within its length limit; `dataFields` items {name, type, value} with a known type, a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -111,7 +111,8 @@ class CustomerForm(DataFieldsMixin, forms.Form):
         self.add_data_fields(event)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "kind" in cleaned and "value" in cleaned:
             try:
                 cleaned["lookup_ref"] = parse_customer(cleaned["kind"], cleaned["value"])
@@ -155,7 +156,8 @@ class CustomerListForm(forms.Form):
         self.initial.setdefault("idempotency_key", uuid.uuid4())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         text = pasted_or_uploaded(cleaned)
         if not text.strip():
             raise forms.ValidationError(_("Paste some customers or choose a file."))
@@ -184,8 +186,13 @@ class CustomerListForm(forms.Form):
         return self.cleaned_data["parsed"]
 
 
+class _SegmentChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.label} (id {obj.segment_id}{', ' + obj.note if obj.note else ''})"
+
+
 class SegmentsForm(DataFieldsMixin, forms.Form):
-    segments = forms.ModelMultipleChoiceField(
+    segments = _SegmentChoices(
         label=_("Segments"), queryset=Segment.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     confirm_label = forms.CharField(label=_("Type the event's label to confirm"), required=False)
@@ -194,15 +201,14 @@ class SegmentsForm(DataFieldsMixin, forms.Form):
     def __init__(self, *args: Any, event: CustomEvent, confirming: bool = False, **kw: Any):
         super().__init__(*args, **kw)
         self.confirming = confirming
-        self.fields["segments"].queryset = event.business_unit.segments.all()
-        self.fields["segments"].label_from_instance = lambda s: (
-            f"{s.label} (id {s.segment_id}{', ' + s.note if s.note else ''})"
-        )
+        segments = cast(_SegmentChoices, self.fields["segments"])
+        segments.queryset = event.business_unit.segments.all()
         self.initial.setdefault("idempotency_key", uuid.uuid4())
         self.add_data_fields(event)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.clean_data_fields(cleaned)
         if self.confirming:
             typed = " ".join((cleaned.get("confirm_label") or "").split())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -27,7 +27,7 @@ LOOKUP_CACHE_SECONDS = 60
 
 
 def identity(
-    *, actor: AbstractBaseUser, unit: BusinessUnit, event: CustomEvent, idempotency_key: uuid.UUID
+    *, actor: User, unit: BusinessUnit, event: CustomEvent, idempotency_key: uuid.UUID
 ) -> dict[str, Any]:
     return {
         "idempotency_key": idempotency_key,
@@ -62,7 +62,7 @@ def customer_lookup(*, unit: BusinessUnit, ref: CustomerRef) -> Customer:
 
 def event_request(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit: BusinessUnit,
     event: CustomEvent,
     customer: CustomerRef,
@@ -86,7 +86,7 @@ def event_request(
 
 def segments_request(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit: BusinessUnit,
     event: CustomEvent,
     segments: list[Segment],
@@ -111,7 +111,7 @@ def segments_request(
 
 def list_prepare(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit: BusinessUnit,
     event: CustomEvent,
     kind: str,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
 
 from actito_admin.actito.schemas import ProfileRef
-from actito_admin.dates import FilterDateField
+from actito_admin.listing import DateRangeForm
 
 from .models import Platform, TriggerRun
 from .references import (
@@ -57,7 +57,7 @@ class SearchForm(forms.Form):
             data["only_triggerable"] = "on"
             data["only_active"] = "on"
         super().__init__(data)
-        self.fields["table"].choices = [(t, t) for t in tables]
+        cast(forms.ChoiceField, self.fields["table"]).choices = [(t, t) for t in tables]
 
 
 class ProfileRefForm(forms.Form):
@@ -66,10 +66,13 @@ class ProfileRefForm(forms.Form):
 
     def __init__(self, *args: Any, key_attributes: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attribute"].choices = attribute_choices(key_attributes)
+        cast(forms.ChoiceField, self.fields["attribute"]).choices = attribute_choices(
+            key_attributes
+        )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "attribute" in cleaned and "value" in cleaned:
             try:
                 cleaned["ref"] = parse_reference(cleaned["attribute"], cleaned["value"])
@@ -99,11 +102,14 @@ class ListForm(forms.Form):
 
     def __init__(self, *args: Any, key_attributes: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attribute"].choices = attribute_choices(key_attributes)
+        cast(forms.ChoiceField, self.fields["attribute"]).choices = attribute_choices(
+            key_attributes
+        )
         self.initial.setdefault("idempotency_key", uuid.uuid4())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         text = pasted_or_uploaded(cleaned)
         if not text.strip():
             raise forms.ValidationError("Paste some references or choose a file.")
@@ -124,7 +130,7 @@ class ListForm(forms.Form):
         return self.cleaned_data["parsed"]
 
 
-class HistoryForm(forms.Form):
+class HistoryForm(DateRangeForm):
     platform = forms.ChoiceField(
         label="Platform", required=False, choices=[("", "Every platform"), *Platform.choices]
     )
@@ -137,13 +143,24 @@ class HistoryForm(forms.Form):
         empty_label="Anyone",
     )
     status = forms.ChoiceField(label="Status", required=False)
-    date_from = FilterDateField(label="From")
-    date_to = FilterDateField(label="To")
+    field_order = ("platform", "scenario", "table", "user", "status", "date_from", "date_to")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "Any status")] + [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status")] + [
             (value, label)
             for value, label in TriggerRun.Status.choices
             if value != TriggerRun.Status.DRAFT
         ]
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for TriggerRun.objects.filtered()."""
+        data = self.cleaned_data
+        return {
+            "platform": data.get("platform") or "",
+            "scenario": data["scenario"].strip(),
+            "table": data["table"].strip(),
+            "user": data["user"],
+            "status": data["status"],
+            **self.date_range(),
+        }

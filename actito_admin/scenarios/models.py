@@ -8,6 +8,7 @@ A trigger run is a list of items; a single trigger is a run with one item. Each 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -150,6 +151,35 @@ class TriggerRunQuerySet(models.QuerySet["TriggerRun"]):
 
     def on(self, platform: str) -> TriggerRunQuerySet:
         return self.filter(platform=platform) if platform else self
+
+    def filtered(
+        self,
+        *,
+        scenario: str = "",
+        table: str = "",
+        user: Any = None,
+        status: str = "",
+        platform: str = "",
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> TriggerRunQuerySet:
+        """The history's filters (HistoryForm.filters()); each optional, combined with AND.
+
+        `since` is inclusive and `until` exclusive (listing.DateRangeForm)."""
+        qs = self.on(platform)
+        if scenario:
+            qs = qs.filter(scenario_name__icontains=scenario)
+        if table:
+            qs = qs.filter(table__iexact=table)
+        if user is not None:
+            qs = qs.filter(requested_by=user)
+        if status:
+            qs = qs.filter(status=status)
+        if since is not None:
+            qs = qs.filter(created_at__gte=since)
+        if until is not None:
+            qs = qs.filter(created_at__lt=until)
+        return qs
 
     def live_version(self, pk: int) -> tuple[Any, ...] | None:
         """Everything a run's status fragment shows that can change, in one query (None: no

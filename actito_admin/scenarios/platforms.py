@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.urls import reverse
 
-from actito_admin.actito.client import MAX_BACKOFF_SECONDS
+from actito_admin.actito.client import MAX_BACKOFF_SECONDS, ActitoClient
 from actito_admin.actito.connection import build_client, get_connection
+from actito_admin.actito.governor import longest_attempt_seconds
 from actito_admin.actito.schemas import ProfileRef
-from actito_admin.ecdp.client import EcdpError
+from actito_admin.ecdp.client import EcdpClient, EcdpError
 from actito_admin.ecdp.connection import build_client as build_ecdp_client
 from actito_admin.ecdp.connection import effective
 from actito_admin.ecdp.fields import CustomerRef
@@ -40,16 +41,21 @@ class Sent:
     status: int
 
 
-class Platform(Protocol):
+# The governed client a platform opens for a run and sends items through.
+ClientT = TypeVar("ClientT", ActitoClient, EcdpClient)
+PlatformClient = ActitoClient | EcdpClient
+
+
+class Platform(Protocol[ClientT]):
     key: str
     name: str
     receipt_header: str  # the outcome CSV's column for the receipt
 
-    def open(self, run: TriggerRun) -> AbstractContextManager[Any]:
+    def open(self, run: TriggerRun) -> AbstractContextManager[ClientT]:
         """A governed client for the run's account; raises ActitoError when none can be made."""
         ...
 
-    def send(self, client: Any, run: TriggerRun, item: TriggerItem) -> Sent: ...
+    def send(self, client: ClientT, run: TriggerRun, item: TriggerItem) -> Sent: ...
 
     def unknown_advice(self) -> str: ...
 
@@ -69,22 +75,23 @@ class Platform(Protocol):
 def stale_after_seconds(platform: Platform) -> float:
     """How long a worker may stay silent: one send's longest path plus a margin.
 
-    Every try with its governor wait and time-out, and the back-offs in between (a Retry-After
-    can ask for 30 s). A live worker must never look dead: recovery would then report its item
-    as outcome unknown while it is still being sent."""
+    Every try with its governor wait and its longest attempt (the client's lease), and the
+    back-offs in between (a Retry-After can ask for 30 s). A live worker must never look dead:
+    recovery would then report its item as outcome unknown while it is still being sent."""
+    attempt = longest_attempt_seconds(platform.timeout_seconds()) + CAPACITY_WAIT_SECONDS
     backoffs = (SEND_ATTEMPTS - 1) * MAX_BACKOFF_SECONDS
-    return SEND_ATTEMPTS * (platform.timeout_seconds() + CAPACITY_WAIT_SECONDS) + backoffs + 60
+    return SEND_ATTEMPTS * attempt + backoffs + 60
 
 
 class Actito:
-    key = PlatformKey.ACTITO
+    key: str = PlatformKey.ACTITO
     name = "ACTITO"
     receipt_header = "interactionBusinessKey"
 
-    def open(self, run: TriggerRun) -> AbstractContextManager[Any]:
+    def open(self, run: TriggerRun) -> AbstractContextManager[ActitoClient]:
         return build_client(max_wait_seconds=CAPACITY_WAIT_SECONDS, max_attempts=SEND_ATTEMPTS)
 
-    def send(self, client: Any, run: TriggerRun, item: TriggerItem) -> Sent:
+    def send(self, client: ActitoClient, run: TriggerRun, item: TriggerItem) -> Sent:
         result = client.trigger_scenario(
             table=run.table,
             scenario=run.scenario_actito_id,
@@ -113,12 +120,12 @@ class Actito:
 
 
 class Ecdp:
-    key = PlatformKey.ECDP
+    key: str = PlatformKey.ECDP
     name = "ExpertSender CDP"
     receipt_header = "correlationId"
 
     def _unit(self, run: TriggerRun) -> Any:
-        unit = BusinessUnit.objects.filter(pk=run.business_unit_id).first()
+        unit = BusinessUnit.objects.filter(pk=run.business_unit_id or 0).first()
         if unit is None:
             raise EcdpError(
                 "business unit gone",
@@ -126,12 +133,12 @@ class Ecdp:
             )
         return effective(unit)
 
-    def open(self, run: TriggerRun) -> AbstractContextManager[Any]:
+    def open(self, run: TriggerRun) -> AbstractContextManager[EcdpClient]:
         return build_ecdp_client(
             self._unit(run), max_wait_seconds=CAPACITY_WAIT_SECONDS, max_attempts=SEND_ATTEMPTS
         )
 
-    def send(self, client: Any, run: TriggerRun, item: TriggerItem) -> Sent:
+    def send(self, client: EcdpClient, run: TriggerRun, item: TriggerItem) -> Sent:
         event_id = int(run.scenario_actito_id)
         if run.kind == run.Kind.SEGMENTS:
             segments = [int(s) for s in item.reference.removeprefix("segments=").split(",")]
@@ -154,7 +161,7 @@ class Ecdp:
         )
 
     def calls_per_minute(self, run: TriggerRun) -> int:
-        unit = BusinessUnit.objects.filter(pk=run.business_unit_id).first()
+        unit = BusinessUnit.objects.filter(pk=run.business_unit_id or 0).first()
         if unit is None:
             return settings.ECDP_CALLS_PER_MINUTE
         return effective(unit).calls_per_minute
@@ -164,7 +171,7 @@ class Ecdp:
         values = BusinessUnit.objects.exclude(timeout_seconds=None).values_list(
             "timeout_seconds", flat=True
         )
-        return max([settings.ECDP_TIMEOUT_SECONDS, *values])
+        return max([settings.ECDP_TIMEOUT_SECONDS, *(v for v in values if v is not None)])
 
     def audit_data(self, run: TriggerRun) -> dict[str, Any]:
         return {"platform": "ecdp", "business_unit": run.table, "event_id": run.scenario_actito_id}
@@ -176,8 +183,8 @@ class Ecdp:
         return reverse("ecdp_scenarios:list", args=[event.pk]) if event else ""
 
 
-PLATFORMS: dict[str, Platform] = {p.key: p for p in (Actito(), Ecdp())}
+PLATFORMS: dict[str, Platform[Any]] = {Actito.key: Actito(), Ecdp.key: Ecdp()}
 
 
-def platform_of(run: TriggerRun) -> Platform:
+def platform_of(run: TriggerRun) -> Platform[Any]:
     return PLATFORMS[run.platform]

@@ -101,10 +101,6 @@ class ParsedList:
     invalid: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, why)
     too_many: bool = False
 
-    @property
-    def total_lines(self) -> int:
-        return len(self.references) + len(self.duplicates) + len(self.invalid)
-
 
 def parse_reference_list(
     text: str, attribute: str, *, limit: int = MAX_LIST_REFERENCES

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -31,6 +31,7 @@ from actito_admin.actito.connection import (
 )
 from actito_admin.actito.errors import ActitoError, GovernorBusy
 from actito_admin.actito.schemas import Profile, ProfileRef
+from actito_admin.audit.actions import Action
 from actito_admin.audit.services import record_event
 
 from .models import (
@@ -42,7 +43,7 @@ from .models import (
     TriggerItem,
     TriggerRun,
 )
-from .platforms import PLATFORMS, platform_of
+from .platforms import PLATFORMS, PlatformClient, platform_of
 from .platforms import stale_after_seconds as platform_stale_after
 from .references import PROFILE_ID, ParsedList, name_matches
 
@@ -80,11 +81,7 @@ def connection_state() -> ConnectionState:
     connection = get_connection()
     problem = ""
     if not connection.is_configured:
-        missing = ", ".join(connection.missing)
-        problem = (
-            f"The ACTITO connection is not set up yet (missing: {missing}). An administrator "
-            "can complete it on the Settings page."
-        )
+        problem = connection.not_set_up
     elif connection.problems:
         problem = " ".join(connection.problems)
     return ConnectionState(connection=connection, problem=problem)
@@ -191,20 +188,20 @@ def scenario_search_hidden(*, scope: str, table: str, words: str, shown: int) ->
     return sum(1 for s in everything if name_matches(words, s.label)) - shown
 
 
-def search_table_remember(*, user: AbstractBaseUser, table: str) -> None:
+def search_table_remember(*, user: User, table: str) -> None:
     SearchPreference.objects.update_or_create(user=user, defaults={"table": table})
 
 
-def search_table_of(user: AbstractBaseUser) -> str:
+def search_table_of(user: User) -> str:
     preference = SearchPreference.objects.filter(user=user).first()
     return preference.table if preference else ""
 
 
-def platform_remember(*, user: AbstractBaseUser, platform: str) -> None:
+def platform_remember(*, user: User, platform: str) -> None:
     SearchPreference.objects.update_or_create(user=user, defaults={"platform": platform})
 
 
-def platform_of_user(user: AbstractBaseUser) -> str:
+def platform_of_user(user: User) -> str:
     preference = SearchPreference.objects.filter(user=user).first()
     return preference.platform if preference else Platform.ACTITO
 
@@ -300,9 +297,7 @@ def _enqueue(run: TriggerRun) -> None:
     transaction.on_commit(lambda: async_task(f"{TASKS}.trigger_run_task", run.pk))
 
 
-def _run_identity(
-    *, actor: AbstractBaseUser, scenario: Scenario, idempotency_key: uuid.UUID
-) -> dict[str, Any]:
+def _run_identity(*, actor: User, scenario: Scenario, idempotency_key: uuid.UUID) -> dict[str, Any]:
     """What every run records about who asked, which scenario and where (single or list)."""
     return {
         "idempotency_key": idempotency_key,
@@ -317,7 +312,7 @@ def _run_identity(
 
 def trigger_run_request(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     scenario: Scenario,
     ref: ProfileRef,
     profile_label: str,
@@ -340,7 +335,7 @@ def trigger_run_request(
 
 def run_queue_one(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     identity: dict[str, Any],
     kind: str,
     reference_kind: str,
@@ -369,7 +364,7 @@ def run_queue_one(
                 queued_at=timezone.now(),
             )
             TriggerItem.objects.create(run=run, position=1, reference=reference, data=data or [])
-            action = "scenario.trigger.retried" if retry_of else "scenario.trigger.requested"
+            action = Action.TRIGGER_RETRIED if retry_of else Action.TRIGGER_REQUESTED
             extra = {"retry_of": retry_of.pk} if retry_of else {}
             record_event(
                 actor=actor,
@@ -388,7 +383,7 @@ def run_queue_one(
 
 def trigger_run_retry(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     run: TriggerRun,
     request: HttpRequest | None = None,
 ) -> TriggerRun:
@@ -428,9 +423,7 @@ def trigger_run_retry(
     )
 
 
-def _identity_of(
-    run: TriggerRun, *, actor: AbstractBaseUser, idempotency_key: uuid.UUID
-) -> dict[str, Any]:
+def _identity_of(run: TriggerRun, *, actor: User, idempotency_key: uuid.UUID) -> dict[str, Any]:
     """The identity of a new run for the same platform, account and scenario as `run`."""
     return {
         "idempotency_key": idempotency_key,
@@ -447,7 +440,7 @@ def _identity_of(
 
 def trigger_list_prepare(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     scenario: Scenario,
     reference_kind: str,
     parsed: ParsedList,
@@ -529,7 +522,7 @@ def _create_items(run: TriggerRun, items: list[tuple[str, list[dict[str, str]]]]
 
 
 def trigger_list_confirm(
-    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
 ) -> TriggerRun:
     """Draft → queued, once: confirming twice (double click, back button) queues one run."""
     with transaction.atomic():
@@ -540,7 +533,7 @@ def trigger_list_confirm(
         if claimed:
             record_event(
                 actor=actor,
-                action="scenario.trigger.requested",
+                action=Action.TRIGGER_REQUESTED,
                 target=run,
                 data=_audit_data(run, count=run.total),
                 outcome="pending",
@@ -550,28 +543,53 @@ def trigger_list_confirm(
     return run
 
 
-def trigger_run_pause(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
+def trigger_run_pause(
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
+) -> TriggerRun:
     # The worker sees the new status before its next item and stops without re-enqueueing.
     # Lists only: a single start is one call, already on its way.
-    TriggerRun.objects.filter(
-        pk=run.pk, kind=TriggerRun.Kind.LIST, status__in=TriggerRun.ACTIVE
-    ).update(status=TriggerRun.Status.PAUSED)
-    run.refresh_from_db()
-    return run
-
-
-def trigger_run_resume(*, actor: AbstractBaseUser, run: TriggerRun) -> TriggerRun:
     with transaction.atomic():
-        if TriggerRun.objects.filter(
-            pk=run.pk, kind=TriggerRun.Kind.LIST, status=TriggerRun.Status.PAUSED
-        ).update(status=TriggerRun.Status.QUEUED):
-            _enqueue(run)
-    run.refresh_from_db()
+        paused = TriggerRun.objects.filter(
+            pk=run.pk, kind=TriggerRun.Kind.LIST, status__in=TriggerRun.ACTIVE
+        ).update(status=TriggerRun.Status.PAUSED)
+        run.refresh_from_db()
+        if paused:
+            record_event(
+                actor=actor,
+                action=Action.TRIGGER_PAUSED,
+                target=run,
+                data=_audit_data(run, not_sent=_not_sent(run)),
+                request=request,
+            )
     return run
+
+
+def trigger_run_resume(
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
+) -> TriggerRun:
+    with transaction.atomic():
+        resumed = TriggerRun.objects.filter(
+            pk=run.pk, kind=TriggerRun.Kind.LIST, status=TriggerRun.Status.PAUSED
+        ).update(status=TriggerRun.Status.QUEUED)
+        run.refresh_from_db()
+        if resumed:
+            record_event(
+                actor=actor,
+                action=Action.TRIGGER_RESUMED,
+                target=run,
+                data=_audit_data(run, not_sent=_not_sent(run)),
+                request=request,
+            )
+            _enqueue(run)
+    return run
+
+
+def _not_sent(run: TriggerRun) -> int:
+    return run.items.filter(status=TriggerItem.Status.PENDING).count()
 
 
 def trigger_run_cancel(
-    *, actor: AbstractBaseUser, run: TriggerRun, request: HttpRequest | None = None
+    *, actor: User, run: TriggerRun, request: HttpRequest | None = None
 ) -> TriggerRun:
     """Stop a list: items not sent yet are cancelled; an item being sent finishes normally."""
     with transaction.atomic():
@@ -591,7 +609,7 @@ def trigger_run_cancel(
         run.refresh_from_db()
         record_event(
             actor=actor,
-            action="scenario.trigger.cancelled",
+            action=Action.TRIGGER_CANCELLED,
             target=run,
             data=_audit_data(run, not_sent=cancelled),
             request=request,
@@ -660,7 +678,7 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
     deadline = time.monotonic() + budget_seconds
     platform = platform_of(run)
     try:
-        client = platform.open(run)
+        opened = platform.open(run)
     except ActitoError as exc:  # not configured: nothing can be sent
         _fail_pending(run, exc)
         _finish(run)
@@ -670,7 +688,7 @@ def trigger_run_process(*, run_id: int, budget_seconds: float = CHUNK_SECONDS) -
     # time a call takes does not slow the pace; the governor still has the last word.
     interval = 60.0 / max(1, platform.calls_per_minute(run))
     next_start = time.monotonic()
-    with client:
+    with opened as client:
         while True:
             if not _beat(run):
                 return  # paused or cancelled by a person
@@ -735,7 +753,7 @@ def _why_unknown(exc: ActitoError) -> str:
     return "The connection broke after the start was sent."
 
 
-def _send_one(client: Any, run: TriggerRun, item: TriggerItem) -> float:
+def _send_one(client: PlatformClient, run: TriggerRun, item: TriggerItem) -> float:
     """Send one claimed item; returns seconds to wait when the platform had no capacity (the
     item was not sent)."""
     platform = platform_of(run)
@@ -807,7 +825,7 @@ def _finish(run: TriggerRun) -> None:
             return
         run.refresh_from_db()
         if run.is_one_call:
-            item = run.items.first()
+            item = run.items.get()
             outcome = {"succeeded": "success", "failed": "failure"}.get(final, "unknown")
             data = _audit_data(
                 run,
@@ -831,7 +849,7 @@ def _finish(run: TriggerRun) -> None:
             )
         record_event(
             actor=run.requested_by,
-            action="scenario.trigger.performed",
+            action=Action.TRIGGER_PERFORMED,
             target=run,
             data=data,
             outcome=outcome,

@@ -9,23 +9,21 @@ from __future__ import annotations
 import csv
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError
+from actito_admin.listing import numbered_page
 from actito_admin.spreadsheet import defuse
 
 from . import services
@@ -319,7 +317,7 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required(TRIGGER, raise_exception=True)
 def run_pause(request: AppRequest, pk: int) -> HttpResponse:
-    run = services.trigger_run_pause(actor=request.user, run=_visible_run(pk))
+    run = services.trigger_run_pause(actor=request.user, run=_visible_run(pk), request=request)
     return _after_action(request, run)
 
 
@@ -327,7 +325,8 @@ def run_pause(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required(TRIGGER, raise_exception=True)
 def run_resume(request: AppRequest, pk: int) -> HttpResponse:
     return _after_action(
-        request, services.trigger_run_resume(actor=request.user, run=_visible_run(pk))
+        request,
+        services.trigger_run_resume(actor=request.user, run=_visible_run(pk), request=request),
     )
 
 
@@ -440,35 +439,13 @@ def list_check(request: AppRequest, pk: int) -> HttpResponse:
 def history(request: AppRequest) -> HttpResponse:
     form = HistoryForm(request.GET or None)
     runs = TriggerRun.objects.visible().select_related("requested_by")
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        if data["scenario"]:
-            runs = runs.filter(scenario_name__icontains=data["scenario"])
-        if data["table"]:
-            runs = runs.filter(table__iexact=data["table"])
-        if data["user"]:
-            runs = runs.filter(requested_by=data["user"])
-        if data["status"]:
-            runs = runs.filter(status=data["status"])
-        runs = runs.on(data.get("platform") or "")
-        zone = timezone.get_current_timezone()
-        if data["date_from"]:
-            runs = runs.filter(
-                created_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone)
-            )
-        if data["date_to"]:
-            runs = runs.filter(
-                created_at__lte=datetime.combine(data["date_to"], time.max, tzinfo=zone)
-            )
-    elif form.is_bound:
-        runs = runs.none()
-    page = Paginator(runs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    if form.is_bound:
+        runs = runs.filtered(**form.filters()) if form.is_valid() else runs.none()
+    page, pager = numbered_page(request, runs, 50)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
+        "pager": pager,
         "tables": sorted(set(TriggerRun.objects.visible().values_list("table", flat=True))),
     }
     template = "scenarios/history.html"

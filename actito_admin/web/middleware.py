@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from actito_admin.types import AppRequest
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -38,9 +41,10 @@ class RequestIdMiddleware:
         # Only a proxy we trust may name the request (its id then links our log to the
         # proxy's); from anyone else the header could forge or muddle audit entries.
         incoming = request.headers.get("X-Request-ID", "") if settings.TRUSTED_PROXY_COUNT else ""
-        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        cast(AppRequest, request).request_id = request_id
         response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id
+        response["X-Request-ID"] = request_id
         return response
 
 

@@ -1,6 +1,6 @@
 from django.test import RequestFactory
 
-from actito_admin.accounts.client_ip import client_ip
+from actito_admin.audit.client_ip import client_ip
 
 
 def _request(remote: str, forwarded: str | None = None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from actito_admin.audit.models import AuditEvent
+from actito_admin.audit.sentences import describe
 from tests.conftest import PASSWORD
 
 
@@ -96,4 +97,4 @@ def test_the_lock_out_page_says_how_long_and_an_admin_can_unlock(viewer, client_
     again = client.post("/accounts/login/", {"username": "vera", "password": PASSWORD})
     assert again.status_code == 302, "after the unlock the right password works again"
     event = AuditEvent.objects.get(action="accounts.unlocked")
-    assert event.sentence == "ada unlocked «vera» after too many failed log-ins"
+    assert describe(event) == "ada unlocked «vera» after too many failed log-ins"

@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from actito_admin.actito import services
 from actito_admin.actito.models import Connection, ConnectionCheck
+from actito_admin.audit.models import AuditEvent
 from tests.actito.test_settings_page import FORM, KEY, NOTHING
 
 pytestmark = pytest.mark.django_db
@@ -63,4 +64,5 @@ def test_a_connection_test_never_shows_what_a_foreign_server_said(db):
     check.refresh_from_db()
     assert check.status == "failed"
     assert "hunter2" not in check.summary and "hunter2" not in str(check.steps)
+    assert "hunter2" not in str(AuditEvent.objects.get(action="connection.tested").data)
     assert "API key" in check.summary

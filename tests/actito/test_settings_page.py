@@ -12,6 +12,7 @@ from actito_admin.actito import services
 from actito_admin.actito.connection import decrypt_secret, get_connection, is_sandbox
 from actito_admin.actito.models import Connection, ConnectionCheck
 from actito_admin.audit.models import AuditEvent
+from actito_admin.audit.sentences import describe
 
 KEY = "live-key-abcdefgh-WXYZ"
 # REDIS_URL off: the governor then lives in the test database, which each test rolls back.
@@ -207,6 +208,22 @@ def test_a_successful_check_says_what_worked_and_the_poll_stops(
     assert "sandbox-demo-key" not in caplog.text, "the key must never be logged"
 
 
+@override_settings(**{**NOTHING, "SANDBOX_URL": "http://127.0.0.1:8765"})
+def test_the_audit_log_says_who_asked_for_a_connection_test_and_what_it_found(
+    admin_user, monkeypatch
+):
+    monkeypatch.setattr(services, "async_task", lambda *args: None)
+    check = services.connection_check_request(actor=admin_user)
+    asked = AuditEvent.objects.get(action="connection.test_requested")
+    assert describe(asked) == "ada asked to test the ACTITO connection"
+    assert asked.outcome == "pending"
+    services.connection_check_perform(check=check, transport=httpx.MockTransport(_actito))
+    tested = AuditEvent.objects.get(action="connection.tested")
+    assert (tested.actor_username, tested.outcome) == ("ada", "success")
+    assert describe(tested) == "ada tested the ACTITO connection: it works"
+    assert tested.data["summary"] == check.summary
+
+
 @override_settings(
     **{
         **NOTHING,
@@ -222,6 +239,9 @@ def test_a_failed_check_says_why_in_plain_words(db):
     services.connection_check_perform(check=check, transport=httpx.MockTransport(_actito))
     assert check.status == "failed"
     assert "did not accept the API key" in check.summary
+    tested = AuditEvent.objects.get(action="connection.tested")
+    assert tested.outcome == "failure", "a failed test is audited as a failure"
+    assert "did not accept the API key" in describe(tested)
 
 
 @override_settings(**{**NOTHING, "SANDBOX_URL": "http://127.0.0.1:8765"})

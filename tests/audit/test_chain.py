@@ -96,7 +96,7 @@ def test_concurrent_writers_keep_a_single_chain():
         try:
             start.wait()
             for i in range(per_writer):
-                record_event(actor=None, actor_username=f"w{n}", action="test.race", data={"i": i})
+                record_event(actor=None, actor_username=f"w{n}", action="auth.login", data={"i": i})
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
         finally:

@@ -10,6 +10,7 @@ import pytest
 
 from actito_admin.audit.export import neutralise
 from actito_admin.audit.models import AuditEvent
+from actito_admin.audit.sentences import describe
 
 
 def _body(response) -> str:
@@ -79,7 +80,7 @@ def test_the_export_is_audited_with_the_filters_used(client_as_admin, risky):
     event = AuditEvent.objects.filter(action="audit.exported").get()
     assert event.actor_username == "ada" and event.data["format"] == "csv"
     assert event.data["filters"] == "action=import.uploaded&q=HYPER"
-    assert event.sentence == "ada exported the audit log as CSV (filtered)"
+    assert describe(event) == "ada exported the audit log as CSV (filtered)"
 
 
 def test_the_export_does_not_include_its_own_event(client_as_admin, risky):

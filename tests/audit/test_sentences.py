@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from actito_admin.audit.actions import Action
 from actito_admin.audit.models import AuditEvent
-from actito_admin.audit.sentences import SENTENCES, describe, target_url
+from actito_admin.audit.sentences import SENTENCES, _fallback, describe, target_url
+from actito_admin.audit.services import record_event
 
 ANNA = {"actor_username": "anna"}
 
@@ -118,6 +120,25 @@ def test_every_action_named_in_the_issue_has_a_sentence():
         "import.failed", "import.file_downloaded", "audit.exported", "audit.purged",
     ]:  # fmt: skip
         assert action in SENTENCES, action
+
+
+@pytest.mark.parametrize("action", list(Action), ids=str)
+def test_every_action_that_can_be_recorded_reads_as_its_own_sentence(action):
+    """record_event takes only declared actions, so this covers everything in the log."""
+    event = _event(action.value, {}, target_label="something", target_id="1")
+    assert action.value in SENTENCES, f"{action.value} has no sentence in audit/sentences.py"
+    assert describe(event) != _fallback(event)
+    assert action.value not in describe(event), "a sentence, not the action's code"
+
+
+def test_every_sentence_describes_an_action_that_can_be_recorded():
+    assert set(SENTENCES) <= {a.value for a in Action}, set(SENTENCES) - set(Action)
+
+
+def test_recording_an_undeclared_action_is_refused_with_a_clear_error(db):
+    with pytest.raises(ValueError, match="declare it in actito_admin/audit/actions.py"):
+        record_event(actor=None, action="import.rolled_back")
+    assert not AuditEvent.objects.exists()
 
 
 def test_an_unknown_action_still_reads_sensibly():

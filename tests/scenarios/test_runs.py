@@ -13,6 +13,7 @@ from actito_admin.actito.errors import ActitoError, GovernorBusy
 from actito_admin.actito.models import Connection
 from actito_admin.actito.schemas import ProfileRef
 from actito_admin.audit.models import AuditEvent
+from actito_admin.audit.sentences import describe
 from actito_admin.scenarios import services, tasks
 from actito_admin.scenarios.models import Scenario, TriggerItem, TriggerRun
 from actito_admin.scenarios.references import parse_reference_list
@@ -207,6 +208,21 @@ def test_a_paused_list_waits_and_resumes_where_it_stopped(
     assert len(callbacks) == 1
     assert _run_task(run).status == "finished"
     assert len(sandbox.app.stats()["triggers"]) == 2
+
+
+def test_pausing_and_resuming_a_list_are_audited_like_cancelling(marketer, doc, sandbox):
+    run = confirmed_list(marketer, doc, "147471\n147472\n")
+    services.trigger_run_pause(actor=marketer, run=run)
+    services.trigger_run_pause(actor=marketer, run=run)  # a double click pauses once
+    services.trigger_run_resume(actor=marketer, run=run)
+    services.trigger_run_resume(actor=marketer, run=run)  # and resumes once
+    paused = AuditEvent.objects.get(action="scenario.trigger.paused")
+    resumed = AuditEvent.objects.get(action="scenario.trigger.resumed")
+    for event in (paused, resumed):
+        assert (event.actor_username, event.target_id) == (marketer.username, str(run.pk))
+        assert event.data["not_sent"] == 2
+    assert describe(paused).startswith(f"{marketer.username} paused starting «")
+    assert describe(resumed).endswith("for a list (2 not sent yet)")
 
 
 def test_a_run_past_its_time_budget_requeues_itself(

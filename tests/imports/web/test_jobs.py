@@ -16,6 +16,7 @@ from django.core.management import call_command
 
 from actito_admin.actito.models import Connection
 from actito_admin.audit.models import AuditEvent
+from actito_admin.audit.sentences import describe
 from actito_admin.imports import services, tasks
 from actito_admin.imports.csvfile import MiB
 from actito_admin.imports.models import ImportJob, MappingTemplate
@@ -266,7 +267,7 @@ def test_remembering_a_mapping_is_audited_only_when_it_changes(client_as_markete
     client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
     saved = AuditEvent.objects.filter(action="import.template_saved")
     assert saved.count() == 1 and saved.get().data["created"] is True
-    assert "mark saved a mapping for table «demodoc»" in saved.get().sentence
+    assert "mark saved a mapping for table «demodoc»" in describe(saved.get())
 
     same = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "same.csv"))
     client_as_marketer.post(f"/imports/{same.pk}/validate/", mapping_post(same))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actito_admin.audit.models import AuditEvent
+from actito_admin.audit.sentences import describe
 from actito_admin.imports.models import MappingTemplate
 from tests.imports.web._web import DEMODOC, choose_demodoc, mapping_post, uploaded_job
 
@@ -130,7 +131,7 @@ def test_changing_a_saved_mapping_is_audited_in_plain_words(client_as_marketer, 
     event = AuditEvent.objects.get(action="import.template_updated")
     assert event.actor == marketer and event.target_id == str(template.pk)
     assert event.data["changed_columns"] == ["E-mail", "Prénom", "Langue"]
-    assert event.sentence == (
+    assert describe(event) == (
         f"{marketer.username} changed the saved mapping for table «demodoc» "
         "(columns E-mail, Prénom, Langue)"
     )

@@ -1,3 +1,9 @@
+"""Who sent a request, as the audit log records it and django-axes counts it (settings).
+
+Here, at the bottom of the house, so that accounts (axes) and every app recording events use the
+same answer without audit importing a feature app.
+"""
+
 from __future__ import annotations
 
 import ipaddress
