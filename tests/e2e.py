@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST_SANDBOX = {"execution_seconds": 0, "execution_ms_per_1000_rows": 0}
+# Strict: the sandbox refuses whatever strays from ACTITO's documents, so the client cannot.
+FAST_SANDBOX = {"execution_seconds": 0, "execution_ms_per_1000_rows": 0, "strict": True}
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.1) -> Any:

@@ -104,6 +104,11 @@ class _LeaseKeepingFile:
         return getattr(self._file, name)
 
 
+# Seed 002's examples send `Accept: */*` to the mass-import API (output-files returns a file, and
+# ACTITO documents 406 for an Accept it does not like).
+MASS_IMPORT_HEADERS = {"Accept": "*/*"}
+
+
 class ActitoClient:
     def __init__(
         self,
@@ -262,8 +267,12 @@ class ActitoClient:
         messages: dict[int, str] | None = None,
         accept_statuses: tuple[int, ...] = (),
         stream_to: Path | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one logical call: governed attempts, retries, token refresh, error mapping."""
+        """Send one logical call: governed attempts, retries, token refresh, error mapping.
+
+        `headers` are those the documents show for this call (seed 000: a trigger sends
+        `Content-Type: application/json`; seed 002: mass-import calls send `Accept: */*`)."""
         is_get = method == "GET"
         # Profile references are personal data (e-mail addresses): keep them out of the logs.
         log_what = _PROFILE_REF.sub("profile …", what)
@@ -272,12 +281,15 @@ class ActitoClient:
         while True:
             attempt += 1
             token = auth if auth is not None else self._bearer()
-            headers = {"Authorization": token if auth is not None else f"Bearer {token}"}
+            sent_headers = {
+                **(headers or {}),
+                "Authorization": token if auth is not None else f"Bearer {token}",
+            }
             started = time.monotonic()
             try:
                 with self.governor.slot(lease_seconds=self._lease_seconds()) as lease:
                     response = self._one_attempt(
-                        method, path, headers, params, files, lease, stream_to
+                        method, path, sent_headers, params, files, lease, stream_to
                     )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, _NOT_SENT)
@@ -525,6 +537,7 @@ class ActitoClient:
             f"{self._table_v4_path(table)}/scenario/{_seg(scenario)}/profile/"
             f"{profile.path_segment()}",
             what=f"scenario {scenario} for profile {profile}",
+            headers={"Content-Type": "application/json"},
             messages={
                 400: f"“{profile}” is not a valid way to find a profile in table {table} (the "
                 "attribute must be unique, and the value must not be empty).",
@@ -582,6 +595,7 @@ class ActitoClient:
                 "POST",
                 self._executions_path(),
                 files=files,
+                headers=MASS_IMPORT_HEADERS,
                 what=f"the import of {filename or input_file.name} ({size} bytes)",
                 messages={
                     400: "ACTITO rejected the import definition or the file (HTTP 400).",
@@ -609,6 +623,7 @@ class ActitoClient:
             "GET",
             f"{self._executions_path()}/{_seg(execution_id)}",
             what=f"import execution {execution_id}",
+            headers=MASS_IMPORT_HEADERS,
         )
         data = _json_or_none(response)
         if not isinstance(data, dict):
@@ -620,6 +635,7 @@ class ActitoClient:
             "GET",
             f"{self._executions_path()}/{_seg(execution_id)}/integration-results",
             what=f"the results of import execution {execution_id}",
+            headers=MASS_IMPORT_HEADERS,
         )
         return IntegrationResults.from_json(_json_or_none(response))
 
@@ -629,6 +645,7 @@ class ActitoClient:
             "GET",
             f"{self._executions_path()}/{_seg(execution_id)}/output-files",
             what=f"the output files of import execution {execution_id}",
+            headers=MASS_IMPORT_HEADERS,
             accept_statuses=(404,),
             stream_to=dest,
         )

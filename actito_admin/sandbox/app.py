@@ -654,6 +654,10 @@ class SandboxApp:
     def _h_scenario_trigger(
         self, request: Request, entity: str, table: str, scenario_ref: str, profile_ref: str
     ) -> Reply:
+        content_type = request.environ.get("CONTENT_TYPE", "")
+        if self.config.strict and not content_type.startswith("application/json"):
+            # Seed 000 sends Content-Type: application/json on the trigger call.
+            raise ApiError(415, f"unsupported media type {content_type or '(none)'!r}")
         with self._lock:
             data = self._table_by_name(entity, table)
             scenario = next(
@@ -855,6 +859,9 @@ class SandboxApp:
             return json_reply(body | {"integrationResults": results})
 
     def _h_execution_files(self, request: Request, entity: str, execution_id: str) -> Reply:
+        if self.config.strict and request.header("Accept").strip() == "application/json":
+            # A zip is not JSON: seed 002's calls send Accept: */*.
+            raise ApiError(406, "this route returns a file; Accept must allow it (e.g. */*)")
         with self._lock:
             execution = self._execution(entity, execution_id)
             if execution.status == "IN_PROGRESS":

@@ -28,6 +28,11 @@ class SandboxConfig:
     seed: int = 1234
     # ASSUMPTION (spec §9 "optional Retry-After header, default off"): seconds to announce on 429.
     retry_after_seconds: int | None = None
+    # Strict: refuse requests that stray from what ACTITO's documents show, with the status ACTITO
+    # documents (a trigger without `Content-Type: application/json` → 415, a JSON-only `Accept`
+    # on a file route → 406). On in the tests, so our client can never drift unseen; the demo
+    # may stay lenient.
+    strict: bool = False
 
     def updated(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied; raises ValueError on unknown fields or wrong types."""
@@ -46,6 +51,10 @@ _FLOATS = {"execution_seconds", "execution_ms_per_1000_rows"}
 
 
 def _coerce(name: str, value: Any) -> Any:
+    if name == "strict":
+        if not isinstance(value, bool):
+            raise ValueError("strict must be true or false")
+        return value
     # JSON gives us ints/floats/lists; refuse booleans so `true` never becomes 1 silently.
     if name == "api_keys":
         if isinstance(value, str):

@@ -44,6 +44,11 @@ class Command(BaseCommand):
             help="slow down calls over this many per minute (off by default)",
         )
         parser.add_argument("--seed", type=int, default=defaults.seed)
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse requests that stray from ACTITO's documents (415 / 406), as in the tests",
+        )
         faults = parser.add_argument_group("fault injection (API routes only)")
         faults.add_argument("--latency-ms", type=int, default=0)
         faults.add_argument("--error-rate", type=float, default=0.0, help="share of 500s, 0..1")
@@ -65,6 +70,7 @@ class Command(BaseCommand):
                 execution_ms_per_1000_rows=options["execution_ms_per_1000_rows"],
                 calls_per_minute_throttle=options["calls_per_minute_throttle"],
                 seed=options["seed"],
+                strict=options["strict"],
             )
             running = start_server(
                 options["host"], options["port"], config, verbose=options["verbosity"] >= 2
