@@ -40,6 +40,8 @@ from .schemas import (
     TableStructure,
     Token,
     TriggerResult,
+    expected_total,
+    more_pages,
     parse_entities,
     parse_scenarios,
     parse_tables,
@@ -103,6 +105,9 @@ class _LeaseKeepingFile:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
 
+
+SCENARIO_PAGE_SIZE = 100
+MAX_SCENARIO_PAGES = 200  # 20,000 scenarios: past that something is wrong with the paging
 
 # Seed 002's examples send `Accept: */*` to the mass-import API (output-files returns a file, and
 # ACTITO documents 406 for an Accept it does not like).
@@ -525,6 +530,37 @@ class ActitoClient:
             what=f"the scenarios of table {table}",
         )
         return parse_scenarios(_json_or_none(response))
+
+    def all_scenarios(self, *, table: str) -> tuple[list[Scenario], bool]:
+        """Every scenario of a table, following whatever paging the answers show. The flag says
+        whether the list is known to be complete: a caller must never treat a partial read as
+        "the others are gone"."""
+        found: list[Scenario] = []
+        page, size = 0, SCENARIO_PAGE_SIZE
+        while True:
+            # The first call asks for no page (as the documents show); later ones ask for the
+            # next page at the size the first answer used.
+            params = {"page": str(page), "pageSize": str(size)} if page else {}
+            response = self._send(
+                "GET",
+                f"{self._table_v4_path(table)}/scenario",
+                params=params,
+                what=f"the scenarios of table {table}",
+            )
+            data = _json_or_none(response)
+            batch = parse_scenarios(data)
+            found.extend(batch)
+            more = more_pages(data, page=page, seen=len(found))
+            if page == 0 and batch:
+                reported = data.get("pageSize") if isinstance(data, dict) else None
+                size = reported if isinstance(reported, int) and reported > 0 else len(batch)
+            if not more or not batch:
+                total = expected_total(data)
+                complete = more is None or (not more and (total is None or len(found) >= total))
+                return found, complete
+            page += 1
+            if page >= MAX_SCENARIO_PAGES:
+                return found, False
 
     def trigger_scenario(
         self, *, table: str, scenario: str | int, profile: ProfileRef | str | int

@@ -263,6 +263,37 @@ def parse_scenarios(data: Any) -> list[Scenario]:
     return [Scenario.from_json(item) for item in items if isinstance(item, dict)]
 
 
+def more_pages(data: Any, *, page: int, seen: int) -> bool | None:
+    """Whether a list answer says there is more after this page (0-based `page`, `seen` items
+    so far); None when it shows no paging at all (ACTITO's paging is undocumented: we read the
+    usual spellings and follow whichever is there)."""
+    if not isinstance(data, dict):
+        return None
+    for key in ("hasNext", "hasMore"):
+        if isinstance(data.get(key), bool):
+            return bool(data[key])
+    if isinstance(data.get("last"), bool):
+        return not data["last"]
+    links = data.get("_links")
+    if isinstance(data.get("next"), str) or (isinstance(links, dict) and "next" in links):
+        return True
+    if isinstance(data.get("totalPages"), int):
+        return page + 1 < data["totalPages"]
+    for key in ("totalElements", "total", "totalCount", "count"):
+        if isinstance(data.get(key), int) and not isinstance(data.get(key), bool):
+            return seen < data[key]
+    return None
+
+
+def expected_total(data: Any) -> int | None:
+    if isinstance(data, dict):
+        for key in ("totalElements", "total", "totalCount"):
+            value = data.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
+
+
 @dataclass(frozen=True)
 class TriggerResult:
     interaction_business_key: str | None

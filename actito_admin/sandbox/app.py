@@ -645,10 +645,22 @@ class SandboxApp:
                 and (start is None or s.is_start_event_triggered == start)
                 and (active is None or s.is_active == active)
             ]
-        if "pageSize" in query or "page" in query:
-            size = _int_param(query, "pageSize", 100)
+        forced = self.config.scenario_page_size
+        if forced or "pageSize" in query or "page" in query:
+            size = max(1, _int_param(query, "pageSize", forced or 100))
             page = _int_param(query, "page", 0)
+            total = len(found)
             found = found[page * size : (page + 1) * size]
+            if forced:
+                return json_reply(
+                    {
+                        "workflows": [s.as_json() for s in found],
+                        "page": page,
+                        "pageSize": size,
+                        "totalElements": total,
+                        "totalPages": (total + size - 1) // size,
+                    }
+                )
         return json_reply({"workflows": [s.as_json() for s in found]})
 
     def _h_scenario_trigger(

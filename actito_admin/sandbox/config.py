@@ -33,6 +33,9 @@ class SandboxConfig:
     # on a file route → 406). On in the tests, so our client can never drift unseen; the demo
     # may stay lenient.
     strict: bool = False
+    # Pages scenario lists even when the caller asks for no page (ACTITO's paging is undocumented;
+    # tests choose it): {"workflows": [...], "page", "pageSize", "totalElements", "totalPages"}.
+    scenario_page_size: int | None = None
 
     def updated(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied; raises ValueError on unknown fields or wrong types."""
@@ -45,7 +48,7 @@ class SandboxConfig:
         return dataclasses.replace(self, **clean)
 
 
-_OPTIONAL_INTS = {"calls_per_minute_throttle", "retry_after_seconds"}
+_OPTIONAL_INTS = {"calls_per_minute_throttle", "retry_after_seconds", "scenario_page_size"}
 _INTS = {"token_ttl_seconds", "max_concurrent", "daily_imports_per_table", "max_file_bytes", "seed"}
 _FLOATS = {"execution_seconds", "execution_ms_per_1000_rows"}
 

@@ -121,9 +121,13 @@ def catalog_refresh_perform(*, catalog: Catalog) -> None:
             if catalog.kind == Catalog.Kind.TABLES:
                 _store_tables(scope=catalog.scope, tables=client.list_tables())
             else:
-                scenarios = client.search_scenarios(table=catalog.table)
+                scenarios, complete = client.all_scenarios(table=catalog.table)
                 _store_scenarios(
-                    scope=catalog.scope, table=catalog.table, scenarios=scenarios, at=started
+                    scope=catalog.scope,
+                    table=catalog.table,
+                    scenarios=scenarios,
+                    at=started,
+                    complete=complete,
                 )
     except ActitoError as exc:
         Catalog.objects.filter(pk=catalog.pk).update(
@@ -151,7 +155,9 @@ def _store_tables(*, scope: str, tables: list[Any]) -> None:
     ProfileTable.objects.filter(scope=scope).exclude(name__in=names).delete()
 
 
-def _store_scenarios(*, scope: str, table: str, scenarios: list[Any], at: Any) -> None:
+def _store_scenarios(
+    *, scope: str, table: str, scenarios: list[Any], at: Any, complete: bool = True
+) -> None:
     with transaction.atomic():
         for scenario in scenarios:
             Scenario.objects.update_or_create(
@@ -165,8 +171,10 @@ def _store_scenarios(*, scope: str, table: str, scenarios: list[Any], at: Any) -
                     "seen_at": at,
                 },
             )
-        # Gone from ACTITO: gone from the search (runs keep their copied name).
-        Scenario.objects.filter(scope=scope, table=table, seen_at__lt=at).delete()
+        # Gone from ACTITO: gone from the search (runs keep their copied name). Only after a
+        # complete read: a list ACTITO paged and we could not read to its end proves nothing.
+        if complete:
+            Scenario.objects.filter(scope=scope, table=table, seen_at__lt=at).delete()
 
 
 def scenario_search(
