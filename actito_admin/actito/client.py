@@ -114,6 +114,40 @@ MAX_SCENARIO_PAGES = 200  # 20,000 scenarios: past that something is wrong with 
 MASS_IMPORT_HEADERS = {"Accept": "*/*"}
 
 
+_WORD_KEYS = ("message", "errorMessage", "error_description", "detail", "description", "title")
+
+
+def actito_words(response: httpx.Response) -> str:
+    """ACTITO's own words about an error, whatever field they come in (error bodies are not
+    documented): a known message field, the first of a list of errors, a plain `error` string,
+    or a short plain-text body. Never an HTML page."""
+
+    def from_json(body: Any) -> str:
+        if isinstance(body, str):
+            return body
+        if isinstance(body, list):
+            return next((w for w in map(from_json, body) if w), "")
+        if not isinstance(body, dict):
+            return ""
+        for key in _WORD_KEYS:
+            if isinstance(body.get(key), str) and body[key].strip():
+                return body[key]
+        for key in ("errors", "violations", "fieldErrors", "error"):
+            if body.get(key):
+                found = from_json(body[key])
+                if found:
+                    return found
+        return ""
+
+    body = _json_or_none(response)
+    if body is not None:
+        text = from_json(body)
+    else:
+        text = response.text if "html" not in response.headers.get("Content-Type", "") else ""
+        text = "" if text.lstrip().startswith("<") else text
+    return " ".join(text.split())[:300]
+
+
 class ActitoClient:
     def __init__(
         self,
@@ -404,12 +438,8 @@ class ActitoClient:
         self, response: httpx.Response, *, method: str, what: str, messages: dict[int, str]
     ) -> ActitoError:
         status = response.status_code
-        body = _json_or_none(response)
-        said = ""
-        if isinstance(body, dict):
-            detail = body.get("message") or body.get("error_description") or body.get("detail")
-            if isinstance(detail, str) and detail.strip():
-                said = f" ACTITO said: “{detail.strip()[:300]}”"
+        words = actito_words(response)
+        said = f" ACTITO said: “{words}”" if words else ""
         if status in messages:
             user = messages[status]
         elif status == 400:
