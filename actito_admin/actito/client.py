@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .errors import ActitoError
+from .errors import ActitoError, ImportQuotaExceeded
 from .governor import Governor, ImportSlot, Lease, longest_attempt_seconds
 from .schemas import (
     Entity,
@@ -670,6 +670,19 @@ class ActitoClient:
                 },
             )
         except ActitoError as exc:
+            if exc.status == 429:
+                # ACTITO counts the table's imports of the day, ours and everyone else's: when
+                # it says they are used up, our count says so too until the day ends (UTC).
+                self._exhaust_imports(slot)
+                name = slot.table_name or slot.table_id
+                raise ActitoError(
+                    exc.message,
+                    status=429,
+                    user_message=f"ACTITO says today's imports on {name} are used up (it also "
+                    "counts imports made outside this console). Nothing was imported; the next "
+                    "import on this table is possible after midnight UTC.",
+                    response_text=exc.response_text,
+                ) from exc
             # outcome_known: ACTITO refused (4xx), or the request never left (connection
             # refused, governor busy). Either way no import was created, so the slot comes back.
             if exc.outcome_known:
@@ -683,6 +696,16 @@ class ActitoClient:
         else:
             execution_id = response.text.strip()
         return ExecutionStarted(execution_id=str(execution_id or ""), raw=data)
+
+    def _exhaust_imports(self, slot: ImportSlot) -> None:
+        """Reserve what is left of today's quota for `slot`'s table (its own slot stays used)."""
+        for _ in range(max(0, slot.limit - slot.used)):
+            try:
+                self.governor.reserve_import(
+                    slot.table_id, table_name=slot.table_name, note="ACTITO said: used up (429)"
+                )
+            except ImportQuotaExceeded:
+                return
 
     def get_execution(self, execution_id: str) -> Execution:
         response = self._send(

@@ -56,7 +56,9 @@ class ConnectionForm(forms.Form):
         max_value=6000,
         required=False,
         help_text="Most ACTITO calls this console makes in any minute, from all its processes. "
-        "ACTITO allows 60–100 per licence. Blank: ACTITO_CALLS_PER_MINUTE (60).",
+        "ACTITO's documents give two figures per licence: 60 (the original documentation) and "
+        "100 (its current limits page). Blank: ACTITO_CALLS_PER_MINUTE (60, the safer one); "
+        "raise it to 100 if your licence allows it.",
     )
     max_in_flight = forms.IntegerField(
         label="Requests at once",
@@ -70,8 +72,10 @@ class ConnectionForm(forms.Form):
         min_value=1,
         max_value=1000,
         required=False,
-        help_text="ACTITO allows 12 bulk imports per profile table per day (UTC) unless your "
-        "licence has extension packs. Blank: 12.",
+        help_text="Bulk imports per profile table per day (UTC). ACTITO's documents give 12 "
+        "(the original documentation) and 24 (its current limits page), more with extension "
+        "packs. Blank: 12, the safer one. When ACTITO answers that the day's imports are used "
+        "up, the console stops for that table until midnight UTC, whatever it counted.",
     )
     path_style = forms.ChoiceField(
         label="Address style",

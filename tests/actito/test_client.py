@@ -426,3 +426,23 @@ def test_logs_name_the_call_but_never_the_key_the_token_or_an_e_mail(caplog):
     assert "GET profile" in caplog.text, "each call is logged with its outcome"
     for secret in ("secret-api-key-1234", "tok-1", "jane@example.com"):
         assert secret not in caplog.text, f"{secret} leaked into the logs"
+
+
+def test_a_429_on_an_import_spends_the_day_s_quota_and_says_so_plainly(tmp_path: Path):
+    csv = tmp_path / "a.csv"
+    csv.write_text("email\na@b.be\n")
+    backend = MemoryBackend()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, json={"message": "quota"})
+
+    client = make_client(token_or(handler), backend=backend, max_attempts=1)
+    definition = {"dataLoading": {"destination": {"type": "PROFILE_TABLE", "id": "17"}}}
+    with pytest.raises(ActitoError) as caught:
+        client.create_oneshot_execution(
+            definition=definition, input_file=csv, table_name="customers"
+        )
+    assert "today's imports on customers are used up" in caught.value.user_message
+    assert "midnight UTC" in caught.value.user_message
+    assert backend.released_imports == [], "the slot ACTITO refused stays counted"
+    assert len(backend.imports) == 12, "our count now says what ACTITO says: all 12 used"
