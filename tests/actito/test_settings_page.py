@@ -266,7 +266,7 @@ def test_a_key_stored_before_setting_field_encryption_key_stays_readable(db):
     assert decrypt_secret(token) == "older-key"
 
 
-def test_the_limits_show_both_figures_acti_to_documents(client_as_admin):
+def test_the_limits_show_both_figures_actito_documents(client_as_admin):
     page = client_as_admin.get("/settings/").content.decode()
     assert "60 (the original documentation) and 100 (its current limits page)" in page
     assert "12 (the original documentation) and 24 (its current limits page)" in page
