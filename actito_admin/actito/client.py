@@ -708,15 +708,27 @@ class ActitoClient:
                 return
 
     def get_execution(self, execution_id: str) -> Execution:
+        """Where an execution stands, followed as seed 002 documents it: through its integration
+        results, whose `status` "remains IN_PROGRESS until it is FINISHED or FAILED". An answer
+        without a status is an error that quotes what ACTITO answered (never "finished")."""
         response = self._send(
             "GET",
-            f"{self._executions_path()}/{_seg(execution_id)}",
+            f"{self._executions_path()}/{_seg(execution_id)}/integration-results",
             what=f"import execution {execution_id}",
             headers=MASS_IMPORT_HEADERS,
         )
         data = _json_or_none(response)
-        if not isinstance(data, dict):
-            raise self._shape_error(response, "an execution")
+        status = data.get("status") if isinstance(data, dict) else None
+        if not isinstance(status, str) or not status.strip():
+            shown = " ".join(response.text.split())[:300] or "(an empty answer)"
+            raise ActitoError(
+                f"GET import execution {execution_id}: no status",
+                status=response.status_code,
+                retryable=True,
+                user_message=f"ACTITO's answer about import execution {execution_id} gives no "
+                f"status, so we keep following it. It answered: “{shown}”",
+                response_text=response.text,
+            )
         return Execution.from_json(data, fallback_id=str(execution_id))
 
     def get_integration_results(self, execution_id: str) -> IntegrationResults:

@@ -300,6 +300,9 @@ class TriggerResult:
     raw: Any = field(default=None, repr=False, compare=False)
 
 
+TERMINAL_EXECUTION_STATUSES = frozenset({"FINISHED", "FAILED", "SUCCESS", "WITH_ERROR"})
+
+
 @dataclass(frozen=True)
 class Execution:
     id: str
@@ -311,8 +314,10 @@ class Execution:
 
     @property
     def is_terminal(self) -> bool:
-        # §7.4: anything other than IN_PROGRESS is terminal; unknown values are shown verbatim.
-        return self.status.upper() not in {"IN_PROGRESS", "RUNNING", "PENDING", "QUEUED", ""}
+        """Only a word the documents give for an end ends the import (seed 002: "IN_PROGRESS
+        until it is FINISHED or FAILED"; webhooks say SUCCESS / WITH_ERROR). Anything else is
+        shown as it is and followed further."""
+        return self.status.upper() in TERMINAL_EXECUTION_STATUSES
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, fallback_id: str = "") -> Execution:

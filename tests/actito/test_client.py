@@ -276,7 +276,10 @@ def test_the_unprefixed_path_style_uses_v4_and_v5_roots():
     client = make_client(token_or(handler), path_style="unprefixed")
     client.get_execution("5")
     client.list_tables()
-    assert seen == ["/v5/entities/actito/etl-executions/5", "/v5/entities/actito/profile-tables"]
+    assert seen == [
+        "/v5/entities/actito/etl-executions/5/integration-results",
+        "/v5/entities/actito/profile-tables",
+    ]
 
 
 def test_a_oneshot_upload_streams_the_file_in_chunks_with_both_parts(tmp_path: Path):

@@ -213,16 +213,18 @@ def test_a_refused_definition_is_a_400_and_gives_the_quota_slot_back(client, tmp
     assert governor.usage(table="16").imports_today == 0
 
 
-def test_actitos_daily_import_limit_is_a_429_and_the_slot_comes_back(
+def test_actitos_daily_import_limit_is_a_429_and_spends_our_count_too(
     client, tmp_path, fresh_sandbox, governor
 ):
+    # ACTITO counts imports made elsewhere too: its 429 wins over our own count (issue: limits).
     fresh_sandbox.app.update_config({"daily_imports_per_table": 1})
     path = _csv(tmp_path, "email,last_name\na@example.com,A\n")
     client.create_oneshot_execution(definition=DEFINITION, input_file=path)
     with pytest.raises(ActitoError) as caught:
         client.create_oneshot_execution(definition=DEFINITION, input_file=path)
-    assert caught.value.status == 429
-    assert governor.usage(table="16").imports_today == 1, "only the accepted import counts"
+    assert caught.value.status == 429 and "used up" in caught.value.user_message
+    usage = governor.usage(table="16")
+    assert usage.imports_today == usage.daily_imports_per_table, "the day is spent for us too"
 
 
 def test_an_unknown_execution_is_a_404(client):

@@ -72,11 +72,11 @@ def test_our_client_sends_accept_any_on_every_mass_import_call(tmp_path):
         if request.url.path.endswith("/output-files"):
             return httpx.Response(404)
         if request.url.path.endswith("/integration-results"):
-            return httpx.Response(200, json={"integrationResults": []})
+            return httpx.Response(200, json={"status": "IN_PROGRESS", "integrationResults": []})
         return httpx.Response(200, json={"id": 42, "status": "IN_PROGRESS"})
 
     with make_client(token_or(handler)) as client:
         client.get_execution("42")
         client.get_integration_results("42")
         client.download_output_files("42", dest=tmp_path / "out.zip")
-    assert accepts == {"42": "*/*", "integration-results": "*/*", "output-files": "*/*"}
+    assert accepts == {"integration-results": "*/*", "output-files": "*/*"}
