@@ -263,6 +263,9 @@ ACTITO_CALLS_PER_MINUTE = env_int("ACTITO_CALLS_PER_MINUTE", 60)
 ACTITO_MAX_IN_FLIGHT = env_int("ACTITO_MAX_IN_FLIGHT", 5)
 ACTITO_DAILY_IMPORTS_PER_TABLE = env_int("ACTITO_DAILY_IMPORTS_PER_TABLE", 12)
 ACTITO_TIMEOUT_SECONDS = float(os.environ.get("ACTITO_TIMEOUT_SECONDS", "30"))
+# One-shot imports send the smallest definition seed 002 supports for an uploaded file (no
+# fileTransfer block); true adds the fileTransfer.input.file block, should a licence want it.
+ACTITO_ONESHOT_FILE_TRANSFER = env_bool("ACTITO_ONESHOT_FILE_TRANSFER", False)
 # ACTITO refuses an import file over 100 MB after compression (configurable per licence).
 ACTITO_MAX_IMPORT_MB = env_int("ACTITO_MAX_IMPORT_MB", 100)
 # Key used to encrypt secrets stored in the database (API keys). Defaults to one derived from

@@ -18,13 +18,17 @@ def build_oneshot_definition(
     report_recipients: Sequence[str] = (),
     generate_error_files: bool = True,
     generate_result_files: bool = True,
+    with_file_transfer: bool = False,
 ) -> dict[str, Any]:
     """The JSON-ready definition for a gzip file made by `prepare_import`.
 
-    `table_id` is the v5 profile-table id (e.g. "16"), not its name. `fileTransfer.input.location`
-    and `fileTransfer.output` are left out: the file travels in the multipart request itself
-    (§7.3 ASSUMPTION). Every mapping flag is written, false included, so the request says exactly
-    what we meant.
+    `table_id` is the v5 profile-table id (e.g. "16"), not its name. The smallest definition
+    seed 002 supports for a file sent in the call: what it "always includes" (CSV format,
+    destination and mapping, mode) and no `fileTransfer`, which the documents only show for a
+    file fetched from a transfer location (the gzip is recognised from its bytes).
+    `with_file_transfer` (setting ACTITO_ONESHOT_FILE_TRANSFER) adds the `fileTransfer.input.file`
+    block we used to send, should a licence want it. Every mapping flag is written, false
+    included, so the request says exactly what we meant.
     """
     if mode not in IMPORT_MODES:
         raise ValueError(f"Unknown import mode {mode!r}; expected one of {IMPORT_MODES}.")
@@ -34,9 +38,9 @@ def build_oneshot_definition(
     missing = [h for h in headers if h not in prepared.headers]
     if missing:
         raise ValueError(f"Mapped columns not in the prepared file: {missing}.")
-    definition: dict[str, Any] = {
-        "type": "ONESHOT",
-        "fileTransfer": {
+    definition: dict[str, Any] = {"type": "ONESHOT"}
+    if with_file_transfer:
+        definition["fileTransfer"] = {
             "input": {
                 "file": {
                     "fileNamePattern": prepared.file_name,
@@ -44,7 +48,8 @@ def build_oneshot_definition(
                     "compressedFileNamePattern": prepared.compressed_file_name,
                 },
             },
-        },
+        }
+    definition |= {
         "inputFileProperties": {
             "csvFormat": {
                 "separator": prepared.separator,

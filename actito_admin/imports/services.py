@@ -602,6 +602,7 @@ def import_job_send_perform(*, job: ImportJob) -> ImportJob:
             mapping=job_mapping(job),
             mode=job.mode,  # type: ignore[arg-type]
             report_recipients=job.report_recipients,
+            with_file_transfer=settings.ACTITO_ONESHOT_FILE_TRANSFER,
         )
         client = build_client(max_wait_seconds=60)
     except Exception as exc:

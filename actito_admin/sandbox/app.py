@@ -730,6 +730,8 @@ class SandboxApp:
 
     def _parse_definition(self, raw: bytes, tables: dict[str, Table]) -> etl.Definition:
         try:
+            if self.config.strict:
+                etl.check_documented_shape(raw)
             return etl.parse_definition(raw, tables)
         except etl.DefinitionError as exc:
             raise ApiError(400, str(exc)) from None

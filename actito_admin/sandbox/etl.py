@@ -81,6 +81,34 @@ class Definition:
     generate_result_files: bool = False
 
 
+_DOCUMENTED_KEYS = {"type", "fileTransfer", "inputFileProperties", "dataLoading",
+                    "reportRecipients", "dataTransformations"}  # fmt: skip
+
+
+def check_documented_shape(raw: bytes | str) -> None:
+    """Strict mode: only the shape seed 002 shows. Its `fileTransfer` always names a location
+    (a file fetched from a transfer server); a block without one is not a documented shape."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise DefinitionError(f"the definition is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise DefinitionError("the definition must be a JSON object")
+    unknown = sorted(set(doc) - _DOCUMENTED_KEYS)
+    if unknown:
+        raise DefinitionError(f"undocumented definition fields: {', '.join(unknown)}")
+    transfer = doc.get("fileTransfer")
+    if transfer is not None:
+        location = (
+            (transfer.get("input") or {}).get("location") if isinstance(transfer, dict) else None
+        )
+        if not location:
+            raise DefinitionError(
+                "fileTransfer.input.location is missing: the documents show fileTransfer only "
+                "for a file fetched from a transfer location"
+            )
+
+
 def parse_definition(raw: bytes | str, tables_by_id: dict[str, Table]) -> Definition:
     """Check a `oneshotEtl` document against spec §7.3; raise DefinitionError with the reason."""
     try:

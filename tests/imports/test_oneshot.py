@@ -47,15 +47,6 @@ def test_the_definition_matches_the_documented_shape():
     }
     assert definition == {
         "type": "ONESHOT",
-        "fileTransfer": {
-            "input": {
-                "file": {
-                    "fileNamePattern": "customers.csv",
-                    "compressionType": "GZIP",
-                    "compressedFileNamePattern": "customers.csv.gz",
-                }
-            }
-        },
         "inputFileProperties": {
             "csvFormat": {"separator": ",", "enclosing": '"', "encoding": "UTF-8"}
         },
@@ -82,7 +73,7 @@ def test_the_definition_matches_the_documented_shape():
         },
         "reportRecipients": ["john.smith@actito.com"],
     }, "definition drifted from spec §7.3"
-    assert "location" not in definition["fileTransfer"]["input"], "multipart upload: no location"
+    assert "fileTransfer" not in definition, "an uploaded file: no fileTransfer (seed 002)"
     json.dumps(definition)  # must be serialisable as it is
 
 
@@ -122,3 +113,19 @@ def test_a_column_missing_from_the_prepared_file_is_refused():
             mapping=[ColumnMapping("phone", "gsm")],
             mode="UPDATE_ONLY",
         )
+
+
+def test_the_file_transfer_block_is_sent_only_when_the_setting_asks_for_it():
+    mapping = [ColumnMapping("email", "emailAddress")]
+    common = {"table_id": "16", "prepared": PREPARED, "mapping": mapping, "mode": "CREATE_ONLY"}
+    assert "fileTransfer" not in build_oneshot_definition(**common)
+    with_block = build_oneshot_definition(**common, with_file_transfer=True)
+    assert with_block["fileTransfer"] == {
+        "input": {
+            "file": {
+                "fileNamePattern": "customers.csv",
+                "compressionType": "GZIP",
+                "compressedFileNamePattern": "customers.csv.gz",
+            }
+        }
+    }

@@ -80,3 +80,22 @@ def test_our_client_sends_accept_any_on_every_mass_import_call(tmp_path):
         client.get_integration_results("42")
         client.download_output_files("42", dest=tmp_path / "out.zip")
     assert accepts == {"integration-results": "*/*", "output-files": "*/*"}
+
+
+def test_a_definition_outside_the_documented_shape_is_refused_with_400(api: httpx.Client):
+    import json
+
+    from .helpers import definition
+
+    shaped = definition()
+    shaped["fileTransfer"] = {"input": {"file": {"fileNamePattern": "a.csv"}}}  # no location
+    files = {
+        "inputFile": ("a.csv", GOOD_CSV, "text/csv"),
+        "oneshotEtl": ("oneshotEtl.json", json.dumps(shaped), "application/json"),
+    }
+    refused = api.post("/mass-imports/v5/entities/actito/etl-executions", files=files)
+    assert refused.status_code == 400 and "location" in refused.text, refused.text
+    shaped.pop("fileTransfer")
+    files["oneshotEtl"] = ("oneshotEtl.json", json.dumps(shaped), "application/json")
+    accepted = api.post("/mass-imports/v5/entities/actito/etl-executions", files=files)
+    assert accepted.status_code == 200, accepted.text
