@@ -358,6 +358,9 @@ class ActitoClient:
                 attempt -= 1  # a refresh is not a retry
                 self._forget_token(token)
                 continue
+            if status == 429:
+                # The licence's real budget is spent, whatever we counted: every process waits.
+                self.governor.hold(self._backoff(attempt, response))
             if (status == 429 or (is_get and status >= 500)) and attempt < self.max_attempts:
                 self._sleep(self._backoff(attempt, response))
                 continue

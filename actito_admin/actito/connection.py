@@ -16,7 +16,7 @@ from django.conf import settings
 
 from .client import ActitoClient, connection_fingerprint
 from .errors import ActitoError
-from .governor import Governor, Limits, default_backend
+from .governor import CacheHolds, Governor, Limits, default_backend
 from .models import ENVIRONMENT_URLS, Connection, Environment, PathStyle
 
 DEFAULT_NAME = "default"
@@ -207,6 +207,7 @@ def get_governor(
         limits=connection.limits(),
         backend=default_backend(),
         max_wait_seconds=max_wait_seconds,
+        holds=CacheHolds(),
     )
 
 

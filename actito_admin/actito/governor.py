@@ -399,6 +399,26 @@ class RedisBackend:
         return sorted(tables)
 
 
+class CacheHolds:
+    """Where a licence's pause lives, shared by every process (Django's cache: Redis or the
+    database in production): ACTITO answered 429, so nobody calls it before `until`."""
+
+    def _key(self, scope: str) -> str:
+        return f"actito:gov-hold:{scope}"
+
+    def until(self, scope: str) -> float:
+        from django.core.cache import cache
+
+        value = cache.get(self._key(scope))
+        return float(value) if value else 0.0
+
+    def hold(self, scope: str, until: float) -> None:
+        from django.core.cache import cache
+
+        if until > self.until(scope):
+            cache.set(self._key(scope), until, timeout=max(1, int(until - time.time()) + 1))
+
+
 class Governor:
     """The gate. `with governor.slot(): send()` around every HTTP request (each retry too)."""
 
@@ -411,6 +431,7 @@ class Governor:
         max_wait_seconds: float = 30.0,
         poll_seconds: float = 0.02,
         sleep: Callable[[float], None] = time.sleep,
+        holds: CacheHolds | None = None,
     ) -> None:
         self.scope = scope
         self.limits = limits
@@ -418,6 +439,16 @@ class Governor:
         self.max_wait_seconds = max_wait_seconds
         self.poll_seconds = poll_seconds
         self._sleep = sleep
+        self._holds = holds
+
+    def hold(self, seconds: float) -> None:
+        """ACTITO answered 429 whatever we counted (other tools use the licence too): every
+        process of this licence waits `seconds` before its next call."""
+        if self._holds is not None and seconds > 0:
+            self._holds.hold(self.scope, time.time() + seconds)
+
+    def _held_for(self) -> float:
+        return max(0.0, self._holds.until(self.scope) - time.time()) if self._holds else 0.0
 
     def acquire(self, *, lease_seconds: float, max_wait: float | None = None) -> Lease:
         """Wait for a call slot and an in-flight slot, or raise GovernorBusy past the bound."""
@@ -425,6 +456,12 @@ class Governor:
         deadline = time.monotonic() + bound
         token = uuid.uuid4().hex
         while True:
+            held = self._held_for()
+            if held > 0:
+                if held > deadline - time.monotonic():
+                    raise GovernorBusy(f"ACTITO asked {self.scope} to wait", retry_after=held)
+                self._sleep(held)
+                continue
             attempt = self.backend.try_acquire(self.scope, self.limits, token, lease_seconds)
             if attempt.admitted:
                 return Lease(token=token, lease_seconds=lease_seconds)

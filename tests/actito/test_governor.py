@@ -92,3 +92,25 @@ def test_usage_reads_like_the_settings_page_shows_it(db):
     )
     assert governor.tables_today() == ["16"]
     assert governor.usage().summary() == "2/60 calls this minute · 1/5 in flight"
+
+
+@pytest.mark.django_db
+def test_a_429_from_actito_makes_every_process_of_the_licence_wait():
+    from actito_admin.actito.governor import CacheHolds
+
+    slept: list[float] = []
+    common = {"scope": "licence-429", "limits": Limits(), "backend": DatabaseBackend()}
+    first = Governor(**common, holds=CacheHolds())
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    other = Governor(**common, holds=CacheHolds(), sleep=sleep)
+    first.hold(0.5)  # as the client does when ACTITO answers 429
+    lease = other.acquire(lease_seconds=10, max_wait=30)
+    assert slept and 0.3 < slept[0] <= 0.5, f"the other process should have waited: {slept}"
+    other.release(lease)
+    with pytest.raises(GovernorBusy):
+        first.hold(60.0)
+        other.acquire(lease_seconds=10, max_wait=5)
