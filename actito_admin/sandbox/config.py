@@ -36,6 +36,11 @@ class SandboxConfig:
     # Pages scenario lists even when the caller asks for no page (ACTITO's paging is undocumented;
     # tests choose it): {"workflows": [...], "page", "pageSize", "totalElements", "totalPages"}.
     scenario_page_size: int | None = None
+    # Tests choose how a real licence might differ where the documents are silent: the word an
+    # execution reports while it runs, and the shape of error bodies ("message": {"status",
+    # "error", "message"}; "errors": {"errors": [{"message"}]}; "plain": text/plain).
+    in_progress_word: str = "IN_PROGRESS"
+    error_shape: str = "message"
 
     def updated(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied; raises ValueError on unknown fields or wrong types."""
@@ -54,6 +59,14 @@ _FLOATS = {"execution_seconds", "execution_ms_per_1000_rows"}
 
 
 def _coerce(name: str, value: Any) -> Any:
+    if name == "in_progress_word":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("in_progress_word must be a non-empty string")
+        return value
+    if name == "error_shape":
+        if value not in ("message", "errors", "plain"):
+            raise ValueError("error_shape must be message, errors or plain")
+        return value
     if name == "strict":
         if not isinstance(value, bool):
             raise ValueError("strict must be true or false")

@@ -99,3 +99,32 @@ def test_a_definition_outside_the_documented_shape_is_refused_with_400(api: http
     files["oneshotEtl"] = ("oneshotEtl.json", json.dumps(shaped), "application/json")
     accepted = api.post("/mass-imports/v5/entities/actito/etl-executions", files=files)
     assert accepted.status_code == 200, accepted.text
+
+
+def _client_on(app: SandboxApp):
+    transport = httpx.WSGITransport(app=app)
+    return make_client(transport.handle_request, base_url="http://sandbox", api_key=DEMO_API_KEY)
+
+
+@pytest.mark.parametrize("shape", ["message", "errors", "plain"])
+def test_the_tests_choose_the_error_body_shape_and_our_client_quotes_it_each_time(shape):
+    from actito_admin.actito.errors import ActitoError
+
+    app = SandboxApp(SandboxConfig(error_shape=shape))
+    with _client_on(app) as client, pytest.raises(ActitoError) as caught:
+        client.trigger_scenario(table="demodoc", scenario=99999, profile="147471")
+    app.close()
+    assert caught.value.status == 404
+    assert "ACTITO said: “scenario '99999' not found" in caught.value.user_message, shape
+
+
+def test_the_tests_choose_an_unfamiliar_running_word_and_the_import_is_still_followed():
+    app = SandboxApp(SandboxConfig(execution_seconds=600, in_progress_word="VALIDATING"))
+    with client_for(app) as raw:
+        raw.headers["Authorization"] = "Bearer " + token_for(raw)
+        raw.headers["Accept"] = "*/*"
+        execution_id = run(raw, GOOD_CSV)
+    with _client_on(app) as client:
+        execution = client.get_execution(execution_id)
+    app.close()
+    assert execution.status == "VALIDATING" and not execution.is_terminal
