@@ -41,6 +41,32 @@ def _django(db_path: Path) -> None:
     django.setup()
 
 
+def confirm_and_wait(run, user, cluster, count: int, limit: int) -> float:
+    """Confirm a prepared list (the cluster picks it up) and wait until it ends; wall seconds."""
+    from actito_admin.scenarios import services
+    from actito_admin.scenarios.models import TriggerRun
+
+    clock = time.monotonic()
+    services.trigger_list_confirm(actor=user, run=run)  # enqueues (autocommit: at once)
+    while not TriggerRun.objects.get(pk=run.pk).is_finished:
+        if time.monotonic() - clock > 30 + count * 60 / limit * 2:
+            raise SystemExit("the run did not finish in time:\n" + cluster.log())
+        time.sleep(0.2)
+    return time.monotonic() - clock
+
+
+def pace(items, limit: int) -> tuple[float, float, float]:
+    """(first claim → last answer, the soonest possible at even spacing, their ratio).
+
+    sent_at is noted when an item is claimed, before it waits for the governor; the last answer
+    is the first moment we know the last call went out."""
+    sent = [i.sent_at.timestamp() for i in items if i.sent_at]
+    done = [i.finished_at.timestamp() for i in items if i.finished_at]
+    elapsed = max(done) - min(sent)
+    ideal = (len(sent) - 1) * 60.0 / limit
+    return elapsed, ideal, ideal / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=600, help="references (> limit, ≤ 620)")
@@ -59,7 +85,7 @@ def main() -> None:
     from actito_admin.sandbox.config import SandboxConfig
     from actito_admin.sandbox.server import start_server
     from actito_admin.scenarios import services
-    from actito_admin.scenarios.models import Scenario, TriggerRun
+    from actito_admin.scenarios.models import Scenario
     from actito_admin.scenarios.references import parse_reference_list
     from tests.e2e import TaskCluster
 
@@ -98,28 +124,16 @@ def main() -> None:
             parsed=parse_reference_list(text, "customerId"),
             idempotency_key=uuid.uuid4(),
         )
-        clock = time.monotonic()
-        services.trigger_list_confirm(actor=user, run=run)  # enqueues (autocommit: at once)
-        while not TriggerRun.objects.get(pk=run.pk).is_finished:
-            if time.monotonic() - clock > 30 + options.count * 60 / options.limit * 2:
-                raise SystemExit("the run did not finish in time:\n" + cluster.log())
-            time.sleep(0.2)
-        wall = time.monotonic() - clock
+        wall = confirm_and_wait(run, user, cluster, options.count, options.limit)
     finally:
         cluster.stop()
     run.refresh_from_db()
     items = list(run.items.all())
-    sent = [i.sent_at.timestamp() for i in items if i.sent_at]
-    done = [i.finished_at.timestamp() for i in items if i.finished_at]
     stats = sandbox.app.stats()
     calls = stats["requests"]
     if calls <= options.limit:
         raise SystemExit("--count must be larger than --limit to measure a sustained pace")
-    # sent_at is noted when an item is claimed, before it waits for the governor; the last
-    # answer is the first moment we know the last call went out.
-    elapsed = max(done) - min(sent)
-    ideal = (len(sent) - 1) * 60.0 / options.limit
-    ratio = ideal / elapsed
+    elapsed, ideal, ratio = pace(items, options.limit)
     outcomes = Counter(i.status for i in items)
     triggered = Counter(t["profile_id"] for t in stats["triggers"])
     twice = sum(1 for n in triggered.values() if n > 1)
