@@ -189,16 +189,9 @@ class ImportJob(models.Model):
 
     @property
     def progress_percent(self) -> int | None:
-        """For the progress bar; None while we cannot tell (indeterminate bar)."""
-        steps = {
-            self.Status.QUEUED: 10,
-            self.Status.UPLOADING: 30,
-            self.Status.IN_PROGRESS: 60,
-            self.Status.FINISHED: 100,
-            self.Status.FAILED: 100,
-            self.Status.UNKNOWN: 100,
-        }
-        return steps.get(self.status)
+        """For the progress bar: full once the import has ended, else None (an indeterminate
+        bar). ACTITO does not say how far along it is, so the page shows the time spent."""
+        return 100 if self.status in self.FINAL else None
 
     @property
     def encoding_label(self) -> str:

@@ -20,7 +20,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -562,12 +562,14 @@ def import_job_submit(
     return job
 
 
-def _slot_of(job: ImportJob) -> ImportSlot:
+def job_quota_slot(job: ImportJob) -> ImportSlot:
+    # The governor counts UTC days: the server's local date may already be tomorrow (or still
+    # yesterday), and a slot of the wrong day is never given back.
     return ImportSlot(
         id=job.quota_slot,
         table_id=job.table_id,
         table_name=job.table_name,
-        day=job.quota_day or date.today(),
+        day=job.quota_day or datetime.now(UTC).date(),
         used=0,
         limit=0,
     )
@@ -579,7 +581,7 @@ def _prepared_file(job: ImportJob, path: Path) -> PreparedFile:
 
 def import_job_send_perform(*, job: ImportJob) -> ImportJob:
     """Upload the prepared file with its one-shot definition (the job is claimed: uploading)."""
-    slot = _slot_of(job)
+    slot = job_quota_slot(job)
     path = job_path(job.prepared_name)
     try:
         if path is None or not path.exists():
