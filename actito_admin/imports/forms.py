@@ -11,32 +11,11 @@ from actito_admin.listing import DateRangeForm
 
 from .conf import max_import_bytes
 from .csvfile import ENCODING_LABELS, human_size
-from .mapping import IMPORT_MODES, ImportTable
-from .services import OPTION_FIELDS, job_mapping_from
+from .mapping import IMPORT_MODES, MODE_HELP, OPTION_FIELDS, ImportTable, job_mapping_from
+from .models import ImportJob
 from .validation import check_mapping
 
 SKIP = ""  # "don't import this column"
-
-MODE_HELP: dict[str, tuple[str, str]] = {
-    "CREATE_OR_UPDATE": (
-        "Add new profiles and update existing ones",
-        "Rows whose key matches a profile update it; the others create a new profile. "
-        "Needs a key column.",
-    ),
-    "CREATE_ONLY": (
-        "Only add new profiles",
-        "Rows for profiles that already exist are refused and listed in the error file.",
-    ),
-    "UPDATE_ONLY": (
-        "Only update existing profiles",
-        "Rows that match no profile are refused; nobody new is added. Needs a key column.",
-    ),
-    "DELETE": (
-        "Delete the profiles in the file",
-        "Every profile whose key is in the file is removed from the table, with its "
-        "subscriptions. This cannot be undone. Needs a key column.",
-    ),
-}
 
 OPTION_LABELS = {
     "ignore_empty_values": "Keep the current value when the cell is empty",
@@ -276,8 +255,6 @@ class JobFilterForm(DateRangeForm):
 
     def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from .models import ImportJob
-
         self.fields["table"].choices = [("", "All tables"), *((t, t) for t in tables)]
         self.fields["user"].choices = [
             ("", "Anyone"),

@@ -171,6 +171,47 @@ class ColumnMapping:
     merge_values_when_multivalued: bool = False
 
 
+# ACTITO's per-column options, as stored in a job's or a saved mapping's JSON.
+OPTION_FIELDS = (
+    "ignore_empty_values",
+    "ignore_invalid_values",
+    "ignore_values_when_already_known",
+    "merge_values_when_multivalued",
+)
+
+# Each mode in plain words: the choice's label, then what it does to the table.
+MODE_HELP: dict[str, tuple[str, str]] = {
+    "CREATE_OR_UPDATE": (
+        "Add new profiles and update existing ones",
+        "Rows whose key matches a profile update it; the others create a new profile. "
+        "Needs a key column.",
+    ),
+    "CREATE_ONLY": (
+        "Only add new profiles",
+        "Rows for profiles that already exist are refused and listed in the error file.",
+    ),
+    "UPDATE_ONLY": (
+        "Only update existing profiles",
+        "Rows that match no profile are refused; nobody new is added. Needs a key column.",
+    ),
+    "DELETE": (
+        "Delete the profiles in the file",
+        "Every profile whose key is in the file is removed from the table, with its "
+        "subscriptions. This cannot be undone. Needs a key column.",
+    ),
+}
+
+
+def job_mapping_from(mapping: Sequence[Mapping[str, Any]]) -> list[ColumnMapping]:
+    """The stored JSON mapping ([{header, target, ignore_…}]) as ColumnMappings."""
+    return [
+        ColumnMapping(
+            header=m["header"], target=m["target"], **{k: bool(m.get(k)) for k in OPTION_FIELDS}
+        )
+        for m in mapping
+    ]
+
+
 # --- Auto-matching ---------------------------------------------------------------------------
 
 

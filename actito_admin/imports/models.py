@@ -22,6 +22,9 @@ from django.utils import timezone
 
 from actito_admin.precompiled import PrecompiledQuery
 
+from .csvfile import ENCODING_LABELS
+from .mapping import MODE_HELP
+
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):
     def active(self) -> ImportJobQuerySet:
@@ -82,7 +85,6 @@ class ImportJob(models.Model):
 
     # The browser keeps polling while one of these may change on its own.
     ACTIVE = (Status.VALIDATING, Status.QUEUED, Status.UPLOADING, Status.IN_PROGRESS)
-    SENT = (Status.QUEUED, Status.UPLOADING, Status.IN_PROGRESS, Status.FINISHED, Status.UNKNOWN)
     FINAL = (Status.FINISHED, Status.FAILED, Status.UNKNOWN)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
@@ -176,10 +178,6 @@ class ImportJob(models.Model):
         return self.status in (self.Status.UPLOADED, self.Status.VALIDATED)
 
     @property
-    def was_sent(self) -> bool:
-        return self.status in self.SENT or bool(self.execution_id)
-
-    @property
     def can_submit(self) -> bool:
         return (
             self.status == self.Status.VALIDATED
@@ -195,14 +193,10 @@ class ImportJob(models.Model):
 
     @property
     def encoding_label(self) -> str:
-        from .csvfile import ENCODING_LABELS
-
         return ENCODING_LABELS.get(self.encoding, self.encoding)
 
     @property
     def mode_label(self) -> str:
-        from .forms import MODE_HELP
-
         return MODE_HELP.get(self.mode, (self.mode,))[0]
 
 
@@ -221,7 +215,6 @@ class MappingTemplate(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
-    times_used = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["table_name", "-updated_at"]

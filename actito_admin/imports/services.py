@@ -42,7 +42,14 @@ from actito_admin.spreadsheet import defused_rows
 
 from . import conf
 from .csvfile import CsvFormat, Detection, FileProblem, detect_csv, human_size
-from .mapping import ColumnMapping, HeaderMatch, ImportTable, match_headers
+from .mapping import (
+    OPTION_FIELDS,
+    ColumnMapping,
+    HeaderMatch,
+    ImportTable,
+    job_mapping_from,
+    match_headers,
+)
 from .models import ImportJob, MappingTemplate
 from .oneshot import build_oneshot_definition
 from .pipeline import MappingNotReady, OutputOptions, PreparedFile, prepare_import
@@ -51,12 +58,6 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz", ".gz", ".zip")
 FIRST_ERRORS_SHOWN = 20
-OPTION_FIELDS = (
-    "ignore_empty_values",
-    "ignore_invalid_values",
-    "ignore_values_when_already_known",
-    "merge_values_when_multivalued",
-)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -302,15 +303,6 @@ def job_matches(job: ImportJob) -> dict[str, HeaderMatch]:
     if table is None:
         return {}
     return {m.header: m for m in match_headers(job.headers, table)}
-
-
-def job_mapping_from(mapping: Sequence[dict[str, Any]]) -> list[ColumnMapping]:
-    return [
-        ColumnMapping(
-            header=m["header"], target=m["target"], **{k: bool(m.get(k)) for k in OPTION_FIELDS}
-        )
-        for m in mapping
-    ]
 
 
 def job_mapping(job: ImportJob) -> list[ColumnMapping]:

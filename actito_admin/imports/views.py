@@ -26,7 +26,6 @@ from . import services
 from .conf import max_import_bytes
 from .csvfile import Detection, FileProblem
 from .forms import (
-    MODE_HELP,
     FormatForm,
     JobFilterForm,
     MappingForm,
@@ -35,7 +34,7 @@ from .forms import (
     TemplateForm,
     UploadForm,
 )
-from .mapping import ImportTable
+from .mapping import MODE_HELP, ImportTable
 from .models import ImportJob, MappingTemplate
 from .validation import SYSTEM_ATTRIBUTES
 
