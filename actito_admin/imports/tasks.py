@@ -3,7 +3,7 @@ conditional UPDATE first, so a redelivered or duplicated task does nothing harmf
 
 from __future__ import annotations
 
-from . import services
+from . import files, following, services
 from .models import ImportJob
 
 
@@ -29,10 +29,10 @@ def import_job_send(job_id: int) -> None:
 
 def import_jobs_poll() -> int:
     """Scheduled every minute, and started right after each upload (see services)."""
-    services.import_jobs_recover()
-    return services.import_jobs_poll_due()
+    following.import_jobs_recover()
+    return following.import_jobs_poll_due()
 
 
 def import_files_purge() -> int:
     """Scheduled daily: files older than UPLOAD_RETENTION_DAYS are deleted."""
-    return services.import_files_purge()
+    return files.import_files_purge()

@@ -22,7 +22,7 @@ from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
 from actito_admin.listing import numbered_page
 
-from . import services
+from . import files, saved_mappings, services
 from .conf import max_import_bytes
 from .csvfile import Detection, FileProblem
 from .forms import (
@@ -126,7 +126,7 @@ def _workspace(
     if table is not None:
         context.update(_table_facts(table))
         context["matches"] = services.job_matches(job)
-        context["template"] = services.template_for(job)
+        context["template"] = saved_mappings.template_for(job)
         if job.is_editable and "mapping_form" not in extra:
             context["mapping_form"] = MappingForm(
                 initial=MappingForm.initial_for(job), headers=job.headers, table=table
@@ -318,7 +318,7 @@ def job_submit(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required(RUN, raise_exception=True)
 def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
-    path = services.job_error_file_download(actor=request.user, job=job, request=request)
+    path = files.job_error_file_download(actor=request.user, job=job, request=request)
     if path is None:
         raise Http404("No error file for this import.")
     stem = job.original_name.split(".")[0] or "import"
@@ -334,7 +334,7 @@ def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required(RUN, raise_exception=True)
 def job_output(request: AppRequest, pk: int, member: str) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
-    download = services.job_output_download(
+    download = files.job_output_download(
         actor=request.user, job=job, member=member, request=request
     )
     if download is None:
@@ -357,7 +357,7 @@ def template_list(request: AppRequest) -> HttpResponse:
 @permission_required(RUN, raise_exception=True)
 def template_edit(request: AppRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(MappingTemplate.objects.select_related("updated_by"), pk=pk)
-    table = services.template_table(template)
+    table = saved_mappings.template_table(template)
     context: dict[str, Any] = {"template": template, "table": table}
     if table is None:
         # No import into this table is left to say which fields it has: nothing to choose from.
@@ -366,7 +366,7 @@ def template_edit(request: AppRequest, pk: int) -> HttpResponse:
         form = TemplateForm(request.POST, headers=template.headers, table=table)
         if form.is_valid():
             data = form.cleaned_data
-            services.mapping_template_update(
+            saved_mappings.mapping_template_update(
                 actor=request.user,
                 template=template,
                 mapping=data["mapping"],
@@ -400,5 +400,5 @@ def template_edit(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required(RUN, raise_exception=True)
 def template_delete(request: AppRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(MappingTemplate, pk=pk)
-    services.mapping_template_delete(actor=request.user, template=template, request=request)
+    saved_mappings.mapping_template_delete(actor=request.user, template=template, request=request)
     return redirect("imports:templates")
