@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from actito_admin import live
 from actito_admin.accounts.types import AppRequest
@@ -222,9 +222,7 @@ def _workspace_swap(request: AppRequest, job: ImportJob) -> HttpResponse:
     context = _workspace(request, job, may_call_actito=False)
     response = render(request, "imports/detail.html#workspace", context)
     # The poll targets the status box; retarget to the workspace so the mapping form updates too.
-    response["HX-Retarget"] = "#workspace"
-    response["HX-Reswap"] = "outerHTML"
-    return response
+    return reswap(retarget(response, "#workspace"), "outerHTML")
 
 
 @require_POST
