@@ -90,31 +90,27 @@ def _finish(job: ImportJob, execution: Any, client: Any) -> ImportJob:
             job.output_members = []
     else:
         output.unlink(missing_ok=True)
-    job.finished_at = timezone.now()
-    job.next_poll_at = None
     if failed:
         reason = results.error if results is not None else None
-        job.status = ImportJob.Status.FAILED
-        job.failure = FAILURE_WORDS.get(
+        failure = FAILURE_WORDS.get(
             reason or "", f"ACTITO stopped the import ({reason or execution.status})."
         )
+        job.ended(failure=failure, at=timezone.now())
         job.save()
         audit_end(job, "import.failed", AuditEvent.Outcome.FAILURE, error=reason or "FAILED")
     else:
-        job.status = ImportJob.Status.FINISHED
+        job.ended(failure="", at=timezone.now())
         job.save()
         audit_end(job, "import.finished", AuditEvent.Outcome.SUCCESS)
     return job
 
 
 def _poll_gave_up(job: ImportJob) -> ImportJob:
-    job.status = ImportJob.Status.UNKNOWN
-    job.next_poll_at = None
-    job.failure = (
-        "ACTITO still had not finished this import a day after it was sent, so the console "
-        "stopped asking. Check “Manage imports” in ACTITO."
+    job.outcome_unknown(
+        failure="ACTITO still had not finished this import a day after it was sent, so the "
+        "console stopped asking. Check “Manage imports” in ACTITO.",
+        at=timezone.now(),
     )
-    job.finished_at = timezone.now()
     job.save()
     audit_end(job, "import.failed", AuditEvent.Outcome.UNKNOWN, error="gave up polling")
     return job
@@ -131,7 +127,7 @@ def import_jobs_recover(*, stale_after_seconds: float | None = None) -> int:
         stale = float(settings.Q_CLUSTER.get("retry", 1200)) + 60
     cutoff = timezone.now() - timedelta(seconds=stale)
     recovered = 0
-    for job in ImportJob.objects.filter(status=ImportJob.Status.VALIDATING, updated_at__lt=cutoff):
+    for job in ImportJob.objects.filter(status__in=ImportJob.CHECK, updated_at__lt=cutoff):
         validation_failed(job, "The check was interrupted (the server restarted). Try again.")
         recovered += 1
     for job in ImportJob.objects.filter(status=ImportJob.Status.UPLOADING, updated_at__lt=cutoff):

@@ -170,24 +170,9 @@ def import_job_format_update(
     fields["detected"] = sorted(set(job.detected) & set(detection.detected))
     for name, value in fields.items():
         setattr(job, name, value)
-    _forget_check(job)
+    remove_files(*job.forget_check())
     job.save()
     return detection
-
-
-def _forget_check(job: ImportJob) -> None:
-    """Back to "uploaded": the old dry run no longer describes what would be sent."""
-    remove_files(job.prepared_name, job.error_file_name)
-    job.status = ImportJob.Status.UPLOADED
-    job.prepared_name = job.error_file_name = ""
-    job.prepared = {}
-    job.report = {}
-    job.problem = ""
-    job.rows_checked = 0
-    job.validated_at = None
-    # A retry after a refused send starts clean (nothing was imported, the quota was given back).
-    job.failure = job.actito_detail = ""
-    job.finished_at = job.submitted_at = None
 
 
 def _tables_cache_key() -> str:
@@ -243,7 +228,7 @@ def import_job_table_choose(*, job: ImportJob, structure: dict[str, Any]) -> Imp
             for m in match_headers(job.headers, table)
             if m.target
         ]
-    _forget_check(job)
+    remove_files(*job.forget_check())
     job.save()
     return job
 
@@ -274,12 +259,14 @@ def import_job_validate_request(
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if not job.is_editable:
             return job
-        _forget_check(job)
-        job.mapping, job.mode = mapping, mode
-        job.report_recipients = report_recipients
-        job.leave_out_invalid = leave_out_invalid
-        job.status = ImportJob.Status.VALIDATING
+        stale = job.request_check(
+            mapping=mapping,
+            mode=mode,
+            report_recipients=report_recipients,
+            leave_out_invalid=leave_out_invalid,
+        )
         job.save()
+        remove_files(*stale)
         if save_template:
             mapping_template_save(actor=actor, job=job)
         transaction.on_commit(
@@ -327,7 +314,7 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
         logger.exception("import job %s: validation crashed", job.pk)
         return validation_failed(job, "The check stopped on an unexpected error. Try again.")
     report, prepared = result.report, result.file
-    job.report = {
+    summary = {
         "rows_read": report.rows_read,
         "rows_valid": report.rows_valid,
         "rows_invalid": report.rows_invalid,
@@ -340,12 +327,14 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
         "mapping_problems": [asdict(p) for p in report.mapping_problems],
         "can_import": report.can_import and prepared.rows_written > 0,
     }
-    job.prepared_name = prepared_name
-    job.prepared = {k: v for k, v in asdict(prepared).items() if k != "path"}
-    job.error_file_name = error_name if report.error_file else ""
-    job.rows_checked = report.rows_read
-    job.status = ImportJob.Status.VALIDATED
-    job.validated_at = timezone.now()
+    job.check_passed(
+        report=summary,
+        prepared_name=prepared_name,
+        prepared={k: v for k, v in asdict(prepared).items() if k != "path"},
+        error_file_name=error_name if report.error_file else "",
+        rows_read=report.rows_read,
+        at=timezone.now(),
+    )
     job.save()
     audit_validated(
         job,
@@ -357,8 +346,8 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
 
 
 def validation_failed(job: ImportJob, message: str) -> ImportJob:
-    _forget_check(job)
-    job.problem = message
+    """The check could not finish (also for a check whose worker died: see following.py)."""
+    remove_files(*job.check_failed(message))
     job.save()
     audit_validated(job, outcome=AuditEvent.Outcome.FAILURE, error=message)
     return job
@@ -505,36 +494,40 @@ def import_job_send_perform(*, job: ImportJob) -> ImportJob:
         logger.exception("import job %s: upload crashed", job.pk)
         return send_unknown(job, None)
     now = timezone.now()
-    job.execution_id = started.execution_id
-    job.status = ImportJob.Status.IN_PROGRESS
-    job.actito_status = "IN_PROGRESS"
-    job.sent_at = now
-    job.next_poll_at = now + timedelta(seconds=conf.poll_policy().fast_seconds)
+    job.sent(
+        execution_id=started.execution_id,
+        at=now,
+        next_poll_at=now + timedelta(seconds=conf.poll_policy().fast_seconds),
+    )
     job.save()
     transaction.on_commit(lambda: async_task("actito_admin.imports.tasks.import_jobs_poll"))
     return job
 
 
 def _send_failed(job: ImportJob, message: str, detail: str) -> ImportJob:
-    job.status = ImportJob.Status.FAILED
-    job.failure = f"Nothing was imported: {message} The day's quota was not used."
-    job.actito_detail = detail
-    job.finished_at = timezone.now()
-    job.quota_slot = ""  # given back
+    job.send_failed(
+        failure=f"Nothing was imported: {message} The day's quota was not used.",
+        detail=detail,
+        at=timezone.now(),
+    )
     job.save()
     audit_end(job, "import.failed", AuditEvent.Outcome.FAILURE, error=message)
     return job
 
 
 def send_unknown(job: ImportJob, exc: ActitoError | None) -> ImportJob:
-    job.status = ImportJob.Status.UNKNOWN
-    job.failure = (
-        exc.user_message
-        if exc
-        else "The upload stopped on an unexpected error; ACTITO may or may not have received it."
-    ) + " Check “Manage imports” in ACTITO before sending the file again."
-    job.actito_detail = exc.response_text if exc else ""
-    job.finished_at = timezone.now()
+    """The send may or may not have reached ACTITO (also for a send whose worker died)."""
+    job.outcome_unknown(
+        failure=(
+            exc.user_message
+            if exc
+            else "The upload stopped on an unexpected error; ACTITO may or may not have received "
+            "it."
+        )
+        + " Check “Manage imports” in ACTITO before sending the file again.",
+        detail=exc.response_text if exc else "",
+        at=timezone.now(),
+    )
     job.save()
     audit_end(job, "import.failed", AuditEvent.Outcome.UNKNOWN, error=job.failure)
     return job

@@ -8,11 +8,11 @@ from .models import ImportJob
 
 
 def import_job_validate(job_id: int) -> None:
-    # The request sets "validating" with rows_checked 0; the claim moves the counter off 0, so a
-    # second delivery of the same task finds the check already taken.
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status=ImportJob.Status.VALIDATING, rows_checked=0
-    ).update(rows_checked=1)
+    # "validating" means asked for; the worker that moves it to "checking" owns the check, so a
+    # second delivery of the same task finds it already taken.
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.VALIDATING).update(
+        status=ImportJob.Status.CHECKING
+    )
     if claimed != 1:
         return
     services.import_job_validate_perform(job=ImportJob.objects.get(pk=job_id))

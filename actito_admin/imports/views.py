@@ -211,7 +211,7 @@ def job_status(request: AppRequest, pk: int) -> HttpResponse:
         return unchanged
     job = get_object_or_404(ImportJob, pk=pk)
     # When a check ends, the whole workspace changes (results, submit form): swap it all once.
-    if request.GET.get("was") == "validating" and job.status != ImportJob.Status.VALIDATING:
+    if request.GET.get("was") in ImportJob.CHECK and not job.is_checking:
         return live.tagged(_workspace_swap(request, job), etag, version)
     return live.tagged(
         render(request, "imports/detail.html#status", _status_context(job)), etag, version
