@@ -44,8 +44,9 @@ from .mapping import (
 )
 from .models import ImportJob
 from .oneshot import build_oneshot_definition
-from .pipeline import MappingNotReady, OutputOptions, PreparedFile, prepare_import
+from .pipeline import MappingNotReady, prepare_import
 from .saved_mappings import mapping_template_save, template_for
+from .writers import OutputOptions, PreparedFile
 
 logger = logging.getLogger(__name__)
 
