@@ -100,52 +100,72 @@ def job_new(request: AppRequest) -> HttpResponse:
 def _workspace(
     request: AppRequest, job: ImportJob, *, may_call_actito: bool = True, **extra: Any
 ) -> dict[str, Any]:
-    """Everything the job page shows, read from our database (and the file's first rows).
+    """Everything the job page shows, step by step: each step's context function reads our
+    database (and the file's first rows); a form passed in `extra` (bound, with its errors)
+    replaces the fresh one of its step.
 
-    Only the table list may need ACTITO (a cached read-through); a fragment rendered for a
+    Only the table step may need ACTITO (a cached read-through); a fragment rendered for a
     status poll passes may_call_actito=False and makes do with the cache.
     """
     context: dict[str, Any] = {"job": job, **extra}
     if job.is_editable or "format_form" in extra:
-        try:
-            context["detection"] = services.job_detection(job)
-        except FileProblem as exc:
-            context["format_problem"] = exc.message
-        context.setdefault(
-            "format_form",
-            FormatForm(
-                initial={
-                    "encoding": job.encoding,
-                    "separator": job.separator,
-                    "quotechar": job.quotechar,
-                }
-            ),
-        )
-    table = services.job_table(job)
-    context["table"] = table
-    if table is not None:
-        context.update(_table_facts(table))
-        context["matches"] = services.job_matches(job)
-        context["template"] = saved_mappings.template_for(job)
-        if job.is_editable and "mapping_form" not in extra:
-            context["mapping_form"] = MappingForm(
-                initial=MappingForm.initial_for(job), headers=job.headers, table=table
-            )
-        if "mapping_form" in context:
-            context["mode_choices"] = _mode_choices(context["mapping_form"])
-            context["columns"] = _columns(
-                context["mapping_form"], context["matches"], context.get("detection")
-            )
+        context |= _format_step(job) | extra
     if job.is_editable and "table_form" not in extra:
-        try:
-            tables = services.table_list() if may_call_actito else services.table_list_cached()
-        except ActitoError as exc:
-            context["tables_problem"] = exc.user_message
-            tables = []
-        if tables is None:  # not cached: offer the chosen table; "Reload the list" fetches all
-            tables = [job.table_structure] if job.table_structure else []
-        context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
-    context.update(_status_context(job))
+        context |= _table_step(job, may_call_actito=may_call_actito) | extra
+    context |= _mapping_step(job, context.get("detection")) | extra
+    if "mapping_form" in context and context.get("table") is not None:
+        context["mode_choices"] = _mode_choices(context["mapping_form"])
+        context["columns"] = _columns(
+            context["mapping_form"], context["matches"], context.get("detection")
+        )
+    return context | _status_context(job) | extra
+
+
+def _format_step(job: ImportJob) -> dict[str, Any]:
+    """Step 1: how the file is read, with its first rows as read that way."""
+    context: dict[str, Any] = {
+        "format_form": FormatForm(
+            initial={
+                "encoding": job.encoding,
+                "separator": job.separator,
+                "quotechar": job.quotechar,
+            }
+        )
+    }
+    try:
+        context["detection"] = services.job_detection(job)
+    except FileProblem as exc:
+        context["format_problem"] = exc.message
+    return context
+
+
+def _table_step(job: ImportJob, *, may_call_actito: bool) -> dict[str, Any]:
+    """Step 2: the destination table, chosen from ACTITO's list."""
+    context: dict[str, Any] = {}
+    try:
+        tables = services.table_list() if may_call_actito else services.table_list_cached()
+    except ActitoError as exc:
+        context["tables_problem"] = exc.user_message
+        tables = []
+    if tables is None:  # not cached: offer the chosen table; "Reload the list" fetches all
+        tables = [job.table_structure] if job.table_structure else []
+    context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
+    return context
+
+
+def _mapping_step(job: ImportJob, detection: Detection | None) -> dict[str, Any]:
+    """Step 3: where each column goes (editable until the file is sent)."""
+    table = services.job_table(job)
+    context: dict[str, Any] = {"table": table}
+    if table is None:
+        return context
+    context |= _table_facts(table)
+    context["matches"] = services.job_matches(job)
+    context["template"] = saved_mappings.template_for(job)
+    if job.is_editable:
+        context["mapping_form"] = MappingForm(
+            initial=MappingForm.initial_for(job), headers=job.headers, table=table
+        )
     return context
 
 
