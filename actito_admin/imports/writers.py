@@ -16,7 +16,7 @@ from typing import BinaryIO, Literal
 
 from actito_admin.spreadsheet import defuse
 
-from .csvfile import FileProblem, human_size
+from .containers import FileProblem, human_size
 
 ACTITO_ENCODINGS: dict[str, str] = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}
 ERROR_FILE_COLUMNS = ("line", "errors")
