@@ -205,6 +205,28 @@ def _status_context(job: ImportJob) -> dict[str, Any]:
     return context
 
 
+def _step_response(
+    request: AppRequest, job: ImportJob, step: str, *, status: int, **extra: Any
+) -> HttpResponse:
+    """One step changed alone (its form came back with errors, or the table list was reloaded):
+    htmx swaps that step's partial in place; without htmx the whole page comes back."""
+    if not request.htmx:
+        return _render_workspace(request, job, status=status, **extra)
+    context: dict[str, Any] = {"job": job}
+    if step == "format":
+        context |= _format_step(job) | extra
+    elif step == "table":
+        fresh = {} if "table_form" in extra else _table_step(job, may_call_actito=False)
+        context |= fresh | extra
+    else:
+        detection = _format_step(job).get("detection")
+        context |= _mapping_step(job, detection) | extra
+        context["mode_choices"] = _mode_choices(context["mapping_form"])
+        context["columns"] = _columns(context["mapping_form"], context["matches"], detection)
+    response = render(request, f"imports/detail.html#{step}-step", context, status=status)
+    return reswap(retarget(response, f"#step-{step}"), "outerHTML")
+
+
 def _render_workspace(
     request: AppRequest, job: ImportJob, status: int = 200, **extra: Any
 ) -> HttpResponse:
@@ -253,13 +275,13 @@ def job_format(request: AppRequest, pk: int) -> HttpResponse:
         return _render_workspace(request, job, status=409)
     form = FormatForm(request.POST)
     if not form.is_valid():
-        return _render_workspace(request, job, status=422, format_form=form)
+        return _step_response(request, job, "format", status=422, format_form=form)
     try:
         services.import_job_format_update(job=job, **form.cleaned_data)
     except FileProblem as exc:
         job.refresh_from_db()
-        return _render_workspace(
-            request, job, status=422, format_form=form, format_problem=exc.message
+        return _step_response(
+            request, job, "format", status=422, format_form=form, format_problem=exc.message
         )
     if job.table_structure:
         # New headers may come with a new separator: match them again.
@@ -276,11 +298,11 @@ def job_table(request: AppRequest, pk: int) -> HttpResponse:
     try:
         tables = services.table_list(refresh=bool(request.POST.get("refresh")))
     except ActitoError as exc:
-        return _render_workspace(request, job, status=200, tables_problem=exc.user_message)
+        return _step_response(request, job, "table", status=200, tables_problem=exc.user_message)
     form = TableForm(request.POST, tables=tables)
     if request.POST.get("refresh") or not form.is_valid():
         status = 200 if request.POST.get("refresh") else 422
-        return _render_workspace(request, job, status=status, table_form=form)
+        return _step_response(request, job, "table", status=status, table_form=form)
     structure = next(t for t in tables if str(t.get("id")) == form.cleaned_data["table"])
     services.import_job_table_choose(job=job, structure=structure)
     return _render_workspace(request, job)
@@ -295,7 +317,7 @@ def job_validate(request: AppRequest, pk: int) -> HttpResponse:
         return _render_workspace(request, job, status=409)
     form = MappingForm(request.POST, headers=job.headers, table=table)
     if not form.is_valid():
-        return _render_workspace(request, job, status=422, mapping_form=form)
+        return _step_response(request, job, "mapping", status=422, mapping_form=form)
     data = form.cleaned_data
     job = services.import_job_validate_request(
         actor=request.user,

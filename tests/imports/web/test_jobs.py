@@ -590,3 +590,24 @@ def test_unknown_jobs_and_files_are_not_found(client_as_marketer, marketer):
     job = ImportJob.objects.create(requested_by=marketer, original_name="x.csv", stored_name="x")
     assert client_as_marketer.get(f"/imports/{job.pk}/rows-with-errors.csv").status_code == 404
     assert client_as_marketer.get(f"/imports/{job.pk}/output/..%2Fsecret").status_code == 404
+
+
+def test_a_mapping_with_errors_comes_back_alone_in_its_own_step(client_as_marketer, sandbox):
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    data = mapping_post(job, col0_target="", mode="UPDATE_ONLY")
+    response = client_as_marketer.post(f"/imports/{job.pk}/validate/", data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 422 and "key field" in html
+    assert response["HX-Retarget"] == "#step-mapping" and response["HX-Reswap"] == "outerHTML"
+    assert 'id="step-format"' not in html, "the whole workspace was rendered for one step"
+
+
+def test_reloading_the_table_list_redraws_only_the_table_step(client_as_marketer, sandbox):
+    job = uploaded_job(client_as_marketer)
+    response = client_as_marketer.post(
+        f"/imports/{job.pk}/table/", {"refresh": "1"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="step-table"' in html and "demodoc" in html
+    assert response["HX-Retarget"] == "#step-table"
+    assert 'id="step-format"' not in html
