@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, Literal, Protocol, cast
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -29,6 +29,12 @@ _SPREADSHEET_HELP = (
     "In Excel or LibreOffice choose File › Save As › “CSV UTF-8 (comma delimited)” and upload "
     "that file instead."
 )
+
+
+class ReadsInto(Protocol):
+    """A binary stream that fills a buffer (gzip, a ZIP member, a raw file)."""
+
+    def readinto(self, buffer: memoryview, /) -> int: ...
 
 
 class FileProblem(Exception):
@@ -81,7 +87,7 @@ class _CappedReader(io.RawIOBase):
 
     def __init__(
         self,
-        inner: BinaryIO,
+        inner: ReadsInto,
         *,
         what: str,
         compressed_size: int | None,
@@ -214,7 +220,7 @@ def translate_read_errors(container: Container) -> Iterator[None]:
 @contextmanager
 def open_decompressed(
     path: Path, *, limits: Limits = DEFAULT_LIMITS
-) -> Iterator[tuple[BinaryIO, Container, str | None]]:
+) -> Iterator[tuple[io.BufferedReader[Any], Container, str | None]]:
     """The CSV's bytes as a buffered stream, whatever the container.
 
     Yields `(stream, container, member_name)`. Reading past the limits raises `FileProblem`.
@@ -231,7 +237,8 @@ def open_decompressed(
                     f"{human_size(limits.max_uncompressed_bytes)}. Split it into smaller files.",
                 )
             with open(path, "rb", buffering=READ_BUFFER) as f:
-                yield f, container, None
+                # open() with a buffer size is typed BinaryIO; it is a BufferedReader.
+                yield cast("io.BufferedReader[Any]", f), container, None
             return
         if container == "gzip":
             with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
@@ -251,7 +258,7 @@ def open_decompressed(
                     return info.compress_size - left if isinstance(left, int) else 0
 
                 capped = _CappedReader(
-                    member,
+                    cast(ReadsInto, member),  # a ZipExtFile, typed as IO[bytes]
                     what="ZIP file",
                     compressed_size=info.compress_size,
                     limits=limits,

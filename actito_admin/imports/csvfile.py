@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 from .containers import DEFAULT_LIMITS as DEFAULT_LIMITS
 from .containers import (
@@ -26,6 +26,7 @@ from .containers import (
     Container,
     FileProblem,
     Limits,
+    ReadsInto,
     human_size,
     open_decompressed,
     translate_read_errors,
@@ -154,7 +155,7 @@ class _SigDecoder(codecs.IncrementalDecoder):
         self._pending = b""
         self._started = False
 
-    def decode(self, input: bytes, final: bool = False) -> str:  # noqa: A002 - codec API
+    def decode(self, input: bytes, final: bool = False) -> str:  # type: ignore[override]  # noqa: A002
         if self._started:
             return self._inner.decode(input, final)
         self._pending += bytes(input)
@@ -192,7 +193,7 @@ def _sig_codec(name: str) -> codecs.CodecInfo | None:
         encode=base.encode,
         decode=decode,  # type: ignore[arg-type]
         incrementalencoder=base.incrementalencoder,
-        incrementaldecoder=decoder,
+        incrementaldecoder=decoder,  # type: ignore[arg-type]
     )
 
 
@@ -499,7 +500,7 @@ class CsvReader:
 class _NulGuard(io.RawIOBase):
     """Refuses a file with a NUL byte anywhere (detection only looks at its start)."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: ReadsInto) -> None:
         self._inner = inner
         self._offset = 0
 

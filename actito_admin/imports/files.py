@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ class Download:
 
 
 def job_output_download(
-    *, actor: AbstractBaseUser, job: ImportJob, member: str, request: HttpRequest | None = None
+    *, actor: User, job: ImportJob, member: str, request: HttpRequest | None = None
 ) -> Download | None:
     """Stream one file of ACTITO's output zip (result.csv or errors.csv), audited."""
     path = job_path(job.output_name)
@@ -91,7 +91,7 @@ def job_output_download(
 
 
 def job_error_file_download(
-    *, actor: AbstractBaseUser, job: ImportJob, request: HttpRequest | None = None
+    *, actor: User, job: ImportJob, request: HttpRequest | None = None
 ) -> Path | None:
     """Our own dry run's error CSV (rows that failed the check), audited."""
     path = job_path(job.error_file_name)

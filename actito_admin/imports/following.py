@@ -8,14 +8,15 @@ import time
 import uuid
 import zipfile
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from actito_admin.actito.client import ActitoClient
 from actito_admin.actito.connection import build_client
 from actito_admin.actito.errors import ActitoError
+from actito_admin.actito.schemas import Execution
 from actito_admin.audit.models import AuditEvent
 
 from . import conf
@@ -35,7 +36,7 @@ FAILURE_WORDS = {
 }
 
 
-def import_job_poll_perform(*, job: ImportJob, client: Any) -> ImportJob:
+def import_job_poll_perform(*, job: ImportJob, client: ActitoClient) -> ImportJob:
     """One look at the execution (§7.4); at the end, counts (§7.5) and output files (§7.6)."""
     policy = conf.poll_policy()
     now = timezone.now()
@@ -62,7 +63,7 @@ def import_job_poll_perform(*, job: ImportJob, client: Any) -> ImportJob:
     return _finish(job, execution, client)
 
 
-def _finish(job: ImportJob, execution: Any, client: Any) -> ImportJob:
+def _finish(job: ImportJob, execution: Execution, client: ActitoClient) -> ImportJob:
     results = None
     try:
         results = client.get_integration_results(job.execution_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import validate_email
@@ -34,6 +34,11 @@ SEPARATOR_CHOICES = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|"
 QUOTE_CHOICES = [('"', 'Double quote "'), ("'", "Single quote '")]
 
 
+def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A choice field of `form`, for setting its choices (fields are typed as plain Field)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(label="CSV file")
 
@@ -57,10 +62,10 @@ class FormatForm(forms.Form):
         super().__init__(*args, **kwargs)
         # A detected encoding outside the short list (e.g. "UTF-8 with BOM") stays selectable.
         current = (self.initial or {}).get("encoding") or (self.data or {}).get("encoding")
-        field = self.fields["encoding"]
-        if current in ENCODING_LABELS and current not in dict(field.choices):
+        field = _choices(self, "encoding")
+        if current in ENCODING_LABELS and current not in dict(ENCODING_CHOICES):
             label = ENCODING_LABELS.get(current, current)
-            field.choices = [(current, label), *field.choices]
+            field.choices = [(current, label), *ENCODING_CHOICES]
 
 
 class TableForm(forms.Form):
@@ -68,7 +73,7 @@ class TableForm(forms.Form):
 
     def __init__(self, *args: Any, tables: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["table"].choices = [("", "Choose a table…")] + [
+        _choices(self, "table").choices = [("", "Choose a table…")] + [
             (str(t.get("id")), str(t.get("name"))) for t in tables
         ]
 
@@ -163,7 +168,8 @@ class MappingForm(forms.Form):
         return addresses
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         mapping = []
         for i, header in enumerate(self.headers):
             target = data.get(f"col{i}_target")
@@ -234,7 +240,8 @@ class SubmitForm(forms.Form):
         self.job = job
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # DELETE removes profiles for good: the marketer types the table's name, as GitHub does.
         if (
             self.job.mode == "DELETE"
@@ -255,12 +262,12 @@ class JobFilterForm(DateRangeForm):
 
     def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["table"].choices = [("", "All tables"), *((t, t) for t in tables)]
-        self.fields["user"].choices = [
+        _choices(self, "table").choices = [("", "All tables"), *((t, t) for t in tables)]
+        _choices(self, "user").choices = [
             ("", "Anyone"),
             *((str(u.pk), u.get_username()) for u in users),
         ]
-        self.fields["status"].choices = [("", "Any status"), *ImportJob.Status.choices]
+        _choices(self, "status").choices = [("", "Any status"), *ImportJob.Status.choices]
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ImportJob.objects.filtered()."""

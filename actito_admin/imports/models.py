@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -72,7 +71,7 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
         return _LIVE_VERSION.row(pk)
 
 
-def _live_version_query(pk: int) -> models.QuerySet[ImportJob]:
+def _live_version_query(pk: int) -> models.QuerySet[ImportJob, tuple[Any, ...]]:
     return ImportJob.objects.filter(pk=pk).values_list(
         "status", "updated_at", "rows_checked", "actito_status", "polls"
     )
@@ -272,7 +271,7 @@ class ImportJob(models.Model):
         prepared: dict[str, Any],
         error_file_name: str,
         rows_read: int,
-        at: datetime,
+        at: dt.datetime,
     ) -> None:
         self._move([self.Status.CHECKING], self.Status.VALIDATED)
         self.report = report
@@ -281,7 +280,7 @@ class ImportJob(models.Model):
         self.rows_checked = rows_read
         self.validated_at = at
 
-    def sent(self, *, execution_id: str, at: datetime, next_poll_at: datetime) -> None:
+    def sent(self, *, execution_id: str, at: dt.datetime, next_poll_at: dt.datetime) -> None:
         """ACTITO created the execution: follow it."""
         self._move([self.Status.UPLOADING], self.Status.IN_PROGRESS)
         self.execution_id = execution_id
@@ -289,7 +288,7 @@ class ImportJob(models.Model):
         self.sent_at = at
         self.next_poll_at = next_poll_at
 
-    def send_failed(self, *, failure: str, detail: str, at: datetime) -> None:
+    def send_failed(self, *, failure: str, detail: str, at: dt.datetime) -> None:
         """ACTITO surely imported nothing: the quota reservation was given back."""
         self._move([self.Status.UPLOADING], self.Status.FAILED)
         self.failure = failure
@@ -297,7 +296,7 @@ class ImportJob(models.Model):
         self.finished_at = at
         self.quota_slot = ""
 
-    def outcome_unknown(self, *, failure: str, at: datetime, detail: str | None = None) -> None:
+    def outcome_unknown(self, *, failure: str, at: dt.datetime, detail: str | None = None) -> None:
         """ACTITO may have the file (a broken send, or an execution that never ends)."""
         self._move([self.Status.UPLOADING, self.Status.IN_PROGRESS], self.Status.UNKNOWN)
         self.failure = failure
@@ -306,7 +305,7 @@ class ImportJob(models.Model):
         self.next_poll_at = None
         self.finished_at = at
 
-    def ended(self, *, failure: str, at: datetime) -> None:
+    def ended(self, *, failure: str, at: dt.datetime) -> None:
         """ACTITO's execution is over: finished, or failed when `failure` says why."""
         to = self.Status.FAILED if failure else self.Status.FINISHED
         self._move([self.Status.IN_PROGRESS], to)

@@ -184,7 +184,7 @@ def _projector(indices: list[int]) -> Callable[[list[str]], Sequence[str]]:
     if len(indices) == 1:
         only = indices[0]
         return lambda row: (row[only],)
-    return itemgetter(*indices)  # type: ignore[return-value]
+    return itemgetter(*indices)
 
 
 Issue = tuple[str, str, str | None, str | None, bool]  # rule code, message, column, value, blocking

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -33,7 +33,7 @@ def template_for(job: ImportJob) -> MappingTemplate | None:
     ).first()
 
 
-def mapping_template_save(*, actor: AbstractBaseUser, job: ImportJob) -> MappingTemplate:
+def mapping_template_save(*, actor: User, job: ImportJob) -> MappingTemplate:
     """Remember the job's mapping for files with the same headers (audited when it changes)."""
     scope, key = get_connection().scope, header_key(job.headers)
     previous = MappingTemplate.objects.filter(
@@ -98,7 +98,7 @@ def changed_columns(
 
 def mapping_template_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     template: MappingTemplate,
     mapping: list[dict[str, Any]],
     mode: str,
@@ -129,7 +129,7 @@ def mapping_template_update(
 
 
 def mapping_template_delete(
-    *, actor: AbstractBaseUser, template: MappingTemplate, request: HttpRequest | None = None
+    *, actor: User, template: MappingTemplate, request: HttpRequest | None = None
 ) -> None:
     with transaction.atomic():
         record_event(

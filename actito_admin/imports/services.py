@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -75,7 +75,7 @@ def _store_upload(uploaded: UploadedFile, dest: Path) -> int:
 
 
 def import_job_create(
-    *, actor: AbstractBaseUser, uploaded: UploadedFile, request: HttpRequest | None = None
+    *, actor: User, uploaded: UploadedFile, request: HttpRequest | None = None
 ) -> ImportJob:
     """Keep the upload under a random name, detect its format, create the job.
 
@@ -247,7 +247,7 @@ def job_mapping(job: ImportJob) -> list[ColumnMapping]:
 
 def import_job_validate_request(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     job: ImportJob,
     mapping: list[dict[str, Any]],
     mode: str,
@@ -377,7 +377,7 @@ def quota_today() -> list[GovernorUsage]:
 
 
 def import_job_submit(
-    *, actor: AbstractBaseUser, job: ImportJob, request: HttpRequest | None = None
+    *, actor: User, job: ImportJob, request: HttpRequest | None = None
 ) -> ImportJob:
     """Count the import against today's quota and queue the upload to ACTITO.
 

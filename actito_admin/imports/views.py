@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -356,7 +357,7 @@ def job_submit(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(RUN, raise_exception=True)
-def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
+def job_error_file(request: AppRequest, pk: int) -> HttpResponseBase:
     job = get_object_or_404(ImportJob, pk=pk)
     path = files.job_error_file_download(actor=request.user, job=job, request=request)
     if path is None:
@@ -372,7 +373,7 @@ def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(RUN, raise_exception=True)
-def job_output(request: AppRequest, pk: int, member: str) -> HttpResponse:
+def job_output(request: AppRequest, pk: int, member: str) -> HttpResponseBase:
     job = get_object_or_404(ImportJob, pk=pk)
     download = files.job_output_download(
         actor=request.user, job=job, member=member, request=request

@@ -98,12 +98,12 @@ class ActitoFileWriter:
             filename=self.file_name,
             mode="wb",
             compresslevel=options.compress_level,
-            fileobj=self._compressed,  # type: ignore[arg-type]
+            fileobj=self._compressed,
             mtime=0,  # same input, same bytes
         )
         self._plain = _CountingSink(self._gzip)  # type: ignore[arg-type]
-        self._text = io.TextIOWrapper(
-            self._plain,  # type: ignore[arg-type]
+        self._text = io.TextIOWrapper(  # type: ignore[type-var]
+            self._plain,
             encoding=ACTITO_ENCODINGS[options.encoding],
             newline="",
         )
