@@ -15,11 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LIVE = 45_000
 
 
-def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows_it_live(
-    page, marketer, sandbox, task_cluster, connection_limits, settings
-):
-    # The cluster is another process: it must find the files where the web server puts them.
-    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+def _upload_people_csv(page, marketer) -> None:
+    """Log in and upload the semicolon, Windows-1252 file with a BOM; wait for its page."""
     login_in_browser(page, marketer)
     page.goto("/imports/new/")
     page.get_by_label("CSV file").set_input_files(
@@ -27,6 +24,14 @@ def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows
     )
     page.get_by_role("button", name="Upload and read the file").click()
     page.wait_for_url("**/imports/*/")
+
+
+def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows_it_live(
+    page, marketer, sandbox, task_cluster, connection_limits, settings
+):
+    # The cluster is another process: it must find the files where the web server puts them.
+    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+    _upload_people_csv(page, marketer)
 
     expect(page.get_by_label("Encoding")).to_have_value("cp1252-sig")
     expect(page.get_by_label("Separator")).to_have_value(";")
@@ -73,13 +78,7 @@ def test_a_mapping_error_shows_in_its_step_and_the_rest_of_the_page_stays(
     page, marketer, sandbox, settings
 ):
     settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
-    login_in_browser(page, marketer)
-    page.goto("/imports/new/")
-    page.get_by_label("CSV file").set_input_files(
-        {"name": "people.csv", "mimeType": "text/csv", "buffer": semicolon_cp1252_bytes()}
-    )
-    page.get_by_role("button", name="Upload and read the file").click()
-    page.wait_for_url("**/imports/*/")
+    _upload_people_csv(page, marketer)
     page.get_by_label("Profile table", exact=True).select_option(label="demodoc")
     page.get_by_role("button", name="Use this table").click()
     page.get_by_label("Column “E-mail” goes to").select_option(label="Don't import")
