@@ -78,19 +78,21 @@ class Attribute:
     mandatory: bool
     multi_valued: bool = False
     max_length: int | None = None
+    label: str = ""  # the display name marketers know it by (§4.2 displayOptions), if any
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Attribute:
+    def from_json(cls, data: dict[str, Any], *, label: str = "") -> Attribute:
         restriction = data.get("valueRestriction") or {}
         max_length = restriction.get("maxLength") if isinstance(restriction, dict) else None
         return cls(
             name=str(data.get("name", "")),
-            type=str(data.get("type", "CUSTOM")),
+            type=str(data.get("type") or "CUSTOM"),
             value_type=_str_or_none(data.get("valueType")),
             unique=_bool(data.get("unique", False)),
             mandatory=_bool(data.get("mandatory", False)),
             multi_valued=_bool(data.get("multiValued", False)),
             max_length=int(str(max_length)) if str(max_length).isdigit() else None,
+            label=label,
         )
 
 
@@ -126,6 +128,12 @@ class TableStructure:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TableStructure:
+        display = data.get("displayOptions") or {}
+        labels = {
+            d.get("name"): str(d.get("description") or "")
+            for d in (display.get("forAttributes") if isinstance(display, dict) else None) or []
+            if isinstance(d, dict)
+        }
         subscriptions = []
         for item in data.get("subscriptions") or []:
             name = item.get("name") if isinstance(item, dict) else item
@@ -143,7 +151,9 @@ class TableStructure:
             id=str(data.get("id", "")),
             name=str(data.get("name", "")),
             attributes=tuple(
-                Attribute.from_json(a) for a in data.get("attributes") or [] if isinstance(a, dict)
+                Attribute.from_json(a, label=labels.get(a.get("name"), ""))
+                for a in data.get("attributes") or []
+                if isinstance(a, dict)
             ),
             subscriptions=tuple(subscriptions),
             segmentations=tuple(segmentations),

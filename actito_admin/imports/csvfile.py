@@ -12,20 +12,28 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO, Literal, TextIO
+from typing import TextIO
 
-KiB = 1024
-MiB = 1024 * KiB
-GiB = 1024 * MiB
+from .containers import DEFAULT_LIMITS as DEFAULT_LIMITS
+from .containers import (
+    READ_BUFFER,
+    Container,
+    FileProblem,
+    Limits,
+    ReadsInto,
+    human_size,
+    open_decompressed,
+    translate_read_errors,
+)
+from .containers import GiB as GiB
+from .containers import KiB as KiB
+from .containers import MiB as MiB
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
 QUOTE_CHARS: tuple[str, ...] = ('"', "'")
@@ -39,17 +47,12 @@ ENCODING_LABELS: dict[str, str] = {
     "cp1252-sig": "Windows-1252 with BOM",
     "latin-1-sig": "ISO-8859-1 with BOM",
 }
-Container = Literal["plain", "gzip", "zip"]
 
-_READ_BUFFER = 1 * MiB
 # Detection and preview read at most this much of the (decompressed) file, whatever its shape: a
 # file without line breaks must not make the web process parse it whole.
 HEAD_BYTES = 1 * MiB
 # More columns than this cannot be mapped in one form (and no profile table has that many).
 MAX_COLUMNS = 300
-# Resource forks and Finder files that macOS adds when a user zips a single file.
-_ZIP_NOISE_PREFIXES = ("__MACOSX/",)
-_ZIP_NOISE_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 # Control bytes never found in text (tab, LF, FF, CR and the DOS EOF marker excluded).
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 26))
 _KEEP_ONLY_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
@@ -63,40 +66,6 @@ _MAGIC_KINDS = (
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"\x1f\x8b", "a gzip file inside the archive"),
 )
-_SPREADSHEET_HELP = (
-    "In Excel or LibreOffice choose File › Save As › “CSV UTF-8 (comma delimited)” and upload "
-    "that file instead."
-)
-
-
-class FileProblem(Exception):
-    """A problem with the uploaded file that the person who uploaded it can fix."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"FileProblem({self.code!r}, {self.message!r})"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Safety limits for reading uploads. Defaults suit raw CSVs up to 2 GiB."""
-
-    # Decompressed (or plain) bytes we agree to read at most.
-    max_uncompressed_bytes: int = 2 * GiB
-    # Real CSVs compress 3–20×; a ratio this high after `ratio_checked_after` bytes is a bomb.
-    max_compression_ratio: float = 100.0
-    # Checked against the compressed bytes read so far, so a bomb is stopped within the first
-    # megabytes instead of after 100 × its size.
-    ratio_checked_after: int = 1 * MiB
-    # What ACTITO accepts (ETLP: "Files are limited to 100 MB"), checked on the compressed output.
-    max_compressed_bytes: int = 100 * MiB
-
-
-DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -129,206 +98,6 @@ class Detection:
     @property
     def column_count(self) -> int:
         return len(self.headers)
-
-
-def human_size(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-# --- Opening: container, caps, decompression -------------------------------------------------
-
-
-class _CappedReader(io.RawIOBase):
-    """Counts decompressed bytes and stops a stream that grows past the limits.
-
-    `compressed_size` is the size of the compressed input; the ratio test uses the whole of it,
-    so it can only under-estimate the real ratio — never a false alarm on an honest file.
-    """
-
-    def __init__(
-        self,
-        inner: BinaryIO,
-        *,
-        what: str,
-        compressed_size: int | None,
-        limits: Limits,
-        consumed: Callable[[], int] | None = None,
-    ) -> None:
-        self._inner = inner
-        self._what = what
-        self._compressed_size = compressed_size
-        self._limits = limits
-        # Compressed bytes read so far (over-counted a little: the decompressor reads ahead).
-        self._consumed = consumed or (lambda: compressed_size or 0)
-        self.total = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        n = self._inner.readinto(buffer)
-        self.total += n
-        limits = self._limits
-        if self.total > limits.max_uncompressed_bytes:
-            raise FileProblem(
-                "ZIP_BOMB",
-                f"Once unpacked, this {self._what} is larger than "
-                f"{human_size(limits.max_uncompressed_bytes)}, the most we can process. "
-                "Split it into smaller files.",
-            )
-        if (
-            self._compressed_size
-            and self.total > limits.ratio_checked_after
-            and self.total > limits.max_compression_ratio * max(1, self._consumed())
-        ):
-            raise FileProblem(
-                "ZIP_BOMB",
-                f"This {self._what} unpacks to more than {limits.max_compression_ratio:.0f} times "
-                "its size, which real CSV files never do. We stopped reading it for safety.",
-            )
-        return n
-
-
-def _sniff_container(path: Path) -> Container:
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
-        return "zip"
-    return "plain"
-
-
-def _zip_member(archive: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
-    """The one CSV inside a zip, after the checks that need no decompression."""
-    infos = archive.infolist()
-    names = [i.filename for i in infos]
-    if "[Content_Types].xml" in names or any(n.startswith("xl/") for n in names):
-        raise FileProblem(
-            "SPREADSHEET_FILE",
-            f"This is an Excel workbook (.xlsx), not a CSV file. {_SPREADSHEET_HELP}",
-        )
-    if "mimetype" in names and any(n == "content.xml" for n in names):
-        raise FileProblem(
-            "SPREADSHEET_FILE",
-            f"This is an OpenDocument spreadsheet (.ods), not a CSV file. {_SPREADSHEET_HELP}",
-        )
-    files = [
-        i
-        for i in infos
-        if not i.is_dir()
-        and not i.filename.startswith(_ZIP_NOISE_PREFIXES)
-        and i.filename.rsplit("/", 1)[-1] not in _ZIP_NOISE_NAMES
-    ]
-    if not files:
-        raise FileProblem(
-            "ZIP_NO_CSV", "This ZIP file contains no file. It must contain exactly one CSV file."
-        )
-    if len(files) > 1:
-        listed = ", ".join(f"“{i.filename}”" for i in files[:5])
-        more = f" and {len(files) - 5} more" if len(files) > 5 else ""
-        raise FileProblem(
-            "ZIP_MULTIPLE_FILES",
-            f"This ZIP file contains {len(files)} files ({listed}{more}). ACTITO accepts a ZIP "
-            "with exactly one CSV file: upload each CSV separately.",
-        )
-    info = files[0]
-    if info.flag_bits & 0x1:
-        raise FileProblem(
-            "ENCRYPTED_ARCHIVE",
-            "This ZIP file is protected by a password. Create the ZIP again without a password.",
-        )
-    # The declared sizes can lie (the cap in _CappedReader catches that), but an honest bomb is
-    # refused here before we unpack a single byte.
-    if info.file_size > limits.max_uncompressed_bytes or (
-        info.file_size > limits.ratio_checked_after
-        and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1)
-    ):
-        raise FileProblem(
-            "ZIP_BOMB",
-            f"“{info.filename}” would unpack to {human_size(info.file_size)} from "
-            f"{human_size(info.compress_size)}. That is not a normal CSV file, so we did not "
-            "open it.",
-        )
-    return info
-
-
-def _corrupt(container: Container) -> FileProblem:
-    kind = "ZIP" if container == "zip" else "gzip (.gz)"
-    return FileProblem(
-        "CORRUPT_ARCHIVE",
-        f"This {kind} file is damaged or incomplete, so it cannot be unpacked. Compress the CSV "
-        "again, or upload the CSV without compression.",
-    )
-
-
-@contextmanager
-def _translate_read_errors(container: Container) -> Iterator[None]:
-    """Turn the many ways a damaged archive fails into one message a user understands."""
-    try:
-        yield
-    except (zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, EOFError) as exc:
-        raise _corrupt(container) from exc
-    except NotImplementedError as exc:  # e.g. Deflate64, which zipfile cannot read
-        raise FileProblem(
-            "CORRUPT_ARCHIVE",
-            "This ZIP file uses a compression method we cannot read. Create it again with the "
-            "standard ZIP (Deflate) compression, or upload the CSV without compression.",
-        ) from exc
-
-
-@contextmanager
-def open_decompressed(
-    path: Path, *, limits: Limits = DEFAULT_LIMITS
-) -> Iterator[tuple[BinaryIO, Container, str | None]]:
-    """The CSV's bytes as a buffered stream, whatever the container.
-
-    Yields `(stream, container, member_name)`. Reading past the limits raises `FileProblem`.
-    """
-    path = Path(path)
-    container = _sniff_container(path)
-    size = path.stat().st_size
-    with _translate_read_errors(container):
-        if container == "plain":
-            if size > limits.max_uncompressed_bytes:
-                raise FileProblem(
-                    "FILE_TOO_LARGE",
-                    f"This file is {human_size(size)}; the largest file we can process is "
-                    f"{human_size(limits.max_uncompressed_bytes)}. Split it into smaller files.",
-                )
-            with open(path, "rb", buffering=_READ_BUFFER) as f:
-                yield f, container, None
-            return
-        if container == "gzip":
-            with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                capped = _CappedReader(
-                    gz, what="gzip file", compressed_size=size, limits=limits, consumed=raw.tell
-                )
-                with io.BufferedReader(capped, buffer_size=_READ_BUFFER) as stream:
-                    yield stream, container, None
-            return
-        with zipfile.ZipFile(path) as archive:
-            info = _zip_member(archive, limits)
-            with archive.open(info) as member:
-
-                def consumed() -> int:
-                    # ZipExtFile keeps what is left to read; without it, the whole member.
-                    left = getattr(member, "_compress_left", 0)
-                    return info.compress_size - left if isinstance(left, int) else 0
-
-                capped = _CappedReader(
-                    member,
-                    what="ZIP file",
-                    compressed_size=info.compress_size,
-                    limits=limits,
-                    consumed=consumed,
-                )
-                with io.BufferedReader(capped, buffer_size=_READ_BUFFER) as stream:
-                    yield stream, container, info.filename
 
 
 # --- Detection --------------------------------------------------------------------------------
@@ -386,7 +155,7 @@ class _SigDecoder(codecs.IncrementalDecoder):
         self._pending = b""
         self._started = False
 
-    def decode(self, input: bytes, final: bool = False) -> str:  # noqa: A002 - codec API
+    def decode(self, input: bytes, final: bool = False) -> str:  # type: ignore[override]  # noqa: A002
         if self._started:
             return self._inner.decode(input, final)
         self._pending += bytes(input)
@@ -424,7 +193,7 @@ def _sig_codec(name: str) -> codecs.CodecInfo | None:
         encode=base.encode,
         decode=decode,  # type: ignore[arg-type]
         incrementalencoder=base.incrementalencoder,
-        incrementaldecoder=decoder,
+        incrementaldecoder=decoder,  # type: ignore[arg-type]
     )
 
 
@@ -720,7 +489,7 @@ class CsvReader:
                 message = f"Line {line} cannot be read as CSV ({exc})."
             return FileProblem("MALFORMED_CSV", message)
         try:
-            with _translate_read_errors(self._container):
+            with translate_read_errors(self._container):
                 raise exc
         except FileProblem as problem:
             return problem
@@ -731,7 +500,7 @@ class CsvReader:
 class _NulGuard(io.RawIOBase):
     """Refuses a file with a NUL byte anywhere (detection only looks at its start)."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: ReadsInto) -> None:
         self._inner = inner
         self._offset = 0
 
@@ -759,7 +528,7 @@ def open_csv(
     with open_decompressed(path, limits=limits) as (stream, container, _member):
         if not csv_format.encoding.startswith(("utf-16", "utf_16", "utf-32", "utf_32")):
             # In these encodings a NUL byte is a NUL character: binary junk, not text.
-            stream = io.BufferedReader(_NulGuard(stream), buffer_size=_READ_BUFFER)
+            stream = io.BufferedReader(_NulGuard(stream), buffer_size=READ_BUFFER)
         text = io.TextIOWrapper(stream, encoding=csv_format.encoding, newline="")
         try:
             yield CsvReader(text, csv_format, container)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import validate_email
@@ -11,32 +11,11 @@ from actito_admin.listing import DateRangeForm
 
 from .conf import max_import_bytes
 from .csvfile import ENCODING_LABELS, human_size
-from .mapping import IMPORT_MODES, ImportTable
-from .services import OPTION_FIELDS, job_mapping_from
+from .mapping import IMPORT_MODES, MODE_HELP, OPTION_FIELDS, ImportTable, job_mapping_from
+from .models import ImportJob
 from .validation import check_mapping
 
 SKIP = ""  # "don't import this column"
-
-MODE_HELP: dict[str, tuple[str, str]] = {
-    "CREATE_OR_UPDATE": (
-        "Add new profiles and update existing ones",
-        "Rows whose key matches a profile update it; the others create a new profile. "
-        "Needs a key column.",
-    ),
-    "CREATE_ONLY": (
-        "Only add new profiles",
-        "Rows for profiles that already exist are refused and listed in the error file.",
-    ),
-    "UPDATE_ONLY": (
-        "Only update existing profiles",
-        "Rows that match no profile are refused; nobody new is added. Needs a key column.",
-    ),
-    "DELETE": (
-        "Delete the profiles in the file",
-        "Every profile whose key is in the file is removed from the table, with its "
-        "subscriptions. This cannot be undone. Needs a key column.",
-    ),
-}
 
 OPTION_LABELS = {
     "ignore_empty_values": "Keep the current value when the cell is empty",
@@ -53,6 +32,11 @@ ENCODING_CHOICES = [
 ]
 SEPARATOR_CHOICES = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
 QUOTE_CHOICES = [('"', 'Double quote "'), ("'", "Single quote '")]
+
+
+def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A choice field of `form`, for setting its choices (fields are typed as plain Field)."""
+    return cast(forms.ChoiceField, form.fields[name])
 
 
 class UploadForm(forms.Form):
@@ -78,10 +62,10 @@ class FormatForm(forms.Form):
         super().__init__(*args, **kwargs)
         # A detected encoding outside the short list (e.g. "UTF-8 with BOM") stays selectable.
         current = (self.initial or {}).get("encoding") or (self.data or {}).get("encoding")
-        field = self.fields["encoding"]
-        if current in ENCODING_LABELS and current not in dict(field.choices):
+        field = _choices(self, "encoding")
+        if current in ENCODING_LABELS and current not in dict(ENCODING_CHOICES):
             label = ENCODING_LABELS.get(current, current)
-            field.choices = [(current, label), *field.choices]
+            field.choices = [(current, label), *ENCODING_CHOICES]
 
 
 class TableForm(forms.Form):
@@ -89,7 +73,7 @@ class TableForm(forms.Form):
 
     def __init__(self, *args: Any, tables: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["table"].choices = [("", "Choose a table…")] + [
+        _choices(self, "table").choices = [("", "Choose a table…")] + [
             (str(t.get("id")), str(t.get("name"))) for t in tables
         ]
 
@@ -184,7 +168,8 @@ class MappingForm(forms.Form):
         return addresses
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         mapping = []
         for i, header in enumerate(self.headers):
             target = data.get(f"col{i}_target")
@@ -255,7 +240,8 @@ class SubmitForm(forms.Form):
         self.job = job
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # DELETE removes profiles for good: the marketer types the table's name, as GitHub does.
         if (
             self.job.mode == "DELETE"
@@ -276,14 +262,12 @@ class JobFilterForm(DateRangeForm):
 
     def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from .models import ImportJob
-
-        self.fields["table"].choices = [("", "All tables"), *((t, t) for t in tables)]
-        self.fields["user"].choices = [
+        _choices(self, "table").choices = [("", "All tables"), *((t, t) for t in tables)]
+        _choices(self, "user").choices = [
             ("", "Anyone"),
             *((str(u.pk), u.get_username()) for u in users),
         ]
-        self.fields["status"].choices = [("", "Any status"), *ImportJob.Status.choices]
+        _choices(self, "status").choices = [("", "Any status"), *ImportJob.Status.choices]
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ImportJob.objects.filtered()."""

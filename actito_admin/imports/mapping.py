@@ -1,9 +1,10 @@
 """What an import writes to, and which CSV column goes where.
 
-`ImportTable` describes a profile table the way the import needs it (callers convert ACTITO's
-table structure with `ImportTable.from_structure`). `match_headers` proposes a target for each CSV
-header: exact name, then the same name ignoring case/accents/punctuation, then English, French and
-Dutch synonyms, then a fuzzy comparison (difflib). Each target is proposed for one header at most.
+`ImportTable` describes a profile table the way the import needs it (`ImportTable.from_structure`
+converts ACTITO's table structure as `actito.schemas` parsed it). `match_headers` proposes a
+target for each CSV header: exact name, then the same name ignoring case/accents/punctuation,
+then English, French and Dutch synonyms, then a fuzzy comparison (difflib). Each target is
+proposed for one header at most.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from actito_admin.actito.schemas import TableStructure
 
 ImportMode = Literal["CREATE_OR_UPDATE", "CREATE_ONLY", "UPDATE_ONLY", "DELETE"]
 IMPORT_MODES: tuple[ImportMode, ...] = ("CREATE_OR_UPDATE", "CREATE_ONLY", "UPDATE_ONLY", "DELETE")
@@ -89,74 +92,33 @@ class ImportTable:
         return tuple(a for a in self.attributes if a.unique)
 
     @classmethod
-    def from_structure(cls, structure: Any) -> ImportTable:
-        """Build from ACTITO's table structure: the raw JSON dict (§4.2) or any object with the
-        same fields in snake_case (such as `actito.schemas.TableStructure`)."""
+    def from_structure(cls, structure: TableStructure | Mapping[str, Any]) -> ImportTable:
+        """Build from ACTITO's table structure, parsed by the client (`actito.schemas`); a job's
+        stored copy (the raw JSON, §4.2) is parsed there too, so it is read one way only."""
         if isinstance(structure, Mapping):
-            return _table_from_json(structure)
+            structure = TableStructure.from_json(dict(structure))
         attributes = tuple(
             Attribute(
                 name=a.name,
                 value_type=a.value_type or "",
-                predefined_type=getattr(a, "type", "CUSTOM") or "CUSTOM",
+                predefined_type=a.type or "CUSTOM",
                 unique=a.unique,
                 mandatory=a.mandatory,
                 max_length=a.max_length,
                 multi_valued=a.multi_valued,
-                label=getattr(a, "label", "") or "",
+                label=a.label,
             )
             for a in structure.attributes
         )
         return cls(
-            id=str(structure.id),
-            name=str(structure.name),
+            id=structure.id,
+            name=structure.name,
             attributes=attributes,
-            subscriptions=tuple(getattr(s, "name", s) for s in structure.subscriptions),
+            subscriptions=tuple(s.name for s in structure.subscriptions),
             segmentations=tuple(
                 Segmentation(s.name, tuple(s.categories)) for s in structure.segmentations
             ),
         )
-
-
-def _table_from_json(data: Mapping[str, Any]) -> ImportTable:
-    labels = {
-        d.get("name"): d.get("description", "")
-        for d in (data.get("displayOptions") or {}).get("forAttributes") or []
-        if isinstance(d, dict)
-    }
-    attributes = []
-    for a in data.get("attributes") or []:
-        restriction = a.get("valueRestriction") or {}
-        max_length = restriction.get("maxLength")
-        attributes.append(
-            Attribute(
-                name=str(a["name"]),
-                value_type=str(a.get("valueType") or ""),
-                predefined_type=str(a.get("type") or "CUSTOM"),
-                unique=bool(a.get("unique")),
-                mandatory=bool(a.get("mandatory")),
-                max_length=int(max_length) if max_length is not None else None,
-                multi_valued=bool(a.get("multiValued")),
-                label=str(labels.get(a["name"]) or ""),
-            )
-        )
-    subscriptions = tuple(
-        str(s["name"] if isinstance(s, dict) else s) for s in data.get("subscriptions") or []
-    )
-    segmentations = tuple(
-        Segmentation(
-            str(s["name"]),
-            tuple(str(c["name"] if isinstance(c, dict) else c) for c in s.get("categories") or []),
-        )
-        for s in data.get("segmentations") or []
-    )
-    return ImportTable(
-        id=str(data.get("id", "")),
-        name=str(data.get("name", "")),
-        attributes=tuple(attributes),
-        subscriptions=subscriptions,
-        segmentations=segmentations,
-    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +131,47 @@ class ColumnMapping:
     ignore_invalid_values: bool = False
     ignore_values_when_already_known: bool = False
     merge_values_when_multivalued: bool = False
+
+
+# ACTITO's per-column options, as stored in a job's or a saved mapping's JSON.
+OPTION_FIELDS = (
+    "ignore_empty_values",
+    "ignore_invalid_values",
+    "ignore_values_when_already_known",
+    "merge_values_when_multivalued",
+)
+
+# Each mode in plain words: the choice's label, then what it does to the table.
+MODE_HELP: dict[str, tuple[str, str]] = {
+    "CREATE_OR_UPDATE": (
+        "Add new profiles and update existing ones",
+        "Rows whose key matches a profile update it; the others create a new profile. "
+        "Needs a key column.",
+    ),
+    "CREATE_ONLY": (
+        "Only add new profiles",
+        "Rows for profiles that already exist are refused and listed in the error file.",
+    ),
+    "UPDATE_ONLY": (
+        "Only update existing profiles",
+        "Rows that match no profile are refused; nobody new is added. Needs a key column.",
+    ),
+    "DELETE": (
+        "Delete the profiles in the file",
+        "Every profile whose key is in the file is removed from the table, with its "
+        "subscriptions. This cannot be undone. Needs a key column.",
+    ),
+}
+
+
+def job_mapping_from(mapping: Sequence[Mapping[str, Any]]) -> list[ColumnMapping]:
+    """The stored JSON mapping ([{header, target, ignore_…}]) as ColumnMappings."""
+    return [
+        ColumnMapping(
+            header=m["header"], target=m["target"], **{k: bool(m.get(k)) for k in OPTION_FIELDS}
+        )
+        for m in mapping
+    ]
 
 
 # --- Auto-matching ---------------------------------------------------------------------------

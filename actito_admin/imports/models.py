@@ -2,18 +2,23 @@
 
 An `ImportJob` is one uploaded file on its way to ACTITO. Its `status` moves forward only:
 
-    uploaded → validating → validated → queued → uploading → in_progress → finished | failed
-                   ↘ uploaded (a file problem: fix the format or mapping and check again)
+    uploaded → validating → checking → validated → queued → uploading → in_progress → finished
+                                ↘ uploaded                       ↘ failed     ↘ failed
+                                  (a file problem: fix the format    (refused:  ↘ unknown
+                                   or mapping and check again)        fix, retry)
 
 `unknown` is for a send whose outcome we cannot know (the connection broke after the file left) and
 for executions still not finished after a day. Workers claim a step with a conditional UPDATE on
-the status, so a redelivered task never repeats it. Files live in settings.UPLOAD_DIR under random
+the status ("validating" → "checking" for the dry run), so a redelivered task never repeats
+it. Every other change of status goes through one of the methods below, which refuse a step the
+job cannot take from where it is. Files live in settings.UPLOAD_DIR under random
 names; only their names are stored here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +26,13 @@ from django.db import models
 from django.utils import timezone
 
 from actito_admin.precompiled import PrecompiledQuery
+
+from .csvfile import ENCODING_LABELS
+from .mapping import MODE_HELP
+
+
+class TransitionNotAllowed(Exception):
+    """A state change asked of an import job that is not at a step where it can happen."""
 
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):
@@ -59,7 +71,7 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
         return _LIVE_VERSION.row(pk)
 
 
-def _live_version_query(pk: int) -> models.QuerySet[ImportJob]:
+def _live_version_query(pk: int) -> models.QuerySet[ImportJob, tuple[Any, ...]]:
     return ImportJob.objects.filter(pk=pk).values_list(
         "status", "updated_at", "rows_checked", "actito_status", "polls"
     )
@@ -71,7 +83,8 @@ _LIVE_VERSION = PrecompiledQuery(_live_version_query)
 class ImportJob(models.Model):
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Uploaded"
-        VALIDATING = "validating", "Checking the file"
+        VALIDATING = "validating", "Waiting to be checked"
+        CHECKING = "checking", "Checking the file"
         VALIDATED = "validated", "Checked, ready to send"
         QUEUED = "queued", "Queued"
         UPLOADING = "uploading", "Uploading to ACTITO"
@@ -81,9 +94,15 @@ class ImportJob(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
 
     # The browser keeps polling while one of these may change on its own.
-    ACTIVE = (Status.VALIDATING, Status.QUEUED, Status.UPLOADING, Status.IN_PROGRESS)
-    SENT = (Status.QUEUED, Status.UPLOADING, Status.IN_PROGRESS, Status.FINISHED, Status.UNKNOWN)
+    ACTIVE = (
+        Status.VALIDATING,
+        Status.CHECKING,
+        Status.QUEUED,
+        Status.UPLOADING,
+        Status.IN_PROGRESS,
+    )
     FINAL = (Status.FINISHED, Status.FAILED, Status.UNKNOWN)
+    CHECK = (Status.VALIDATING, Status.CHECKING)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
     requested_by = models.ForeignKey(
@@ -176,10 +195,6 @@ class ImportJob(models.Model):
         return self.status in (self.Status.UPLOADED, self.Status.VALIDATED)
 
     @property
-    def was_sent(self) -> bool:
-        return self.status in self.SENT or bool(self.execution_id)
-
-    @property
     def can_submit(self) -> bool:
         return (
             self.status == self.Status.VALIDATED
@@ -189,27 +204,121 @@ class ImportJob(models.Model):
 
     @property
     def progress_percent(self) -> int | None:
-        """For the progress bar; None while we cannot tell (indeterminate bar)."""
-        steps = {
-            self.Status.QUEUED: 10,
-            self.Status.UPLOADING: 30,
-            self.Status.IN_PROGRESS: 60,
-            self.Status.FINISHED: 100,
-            self.Status.FAILED: 100,
-            self.Status.UNKNOWN: 100,
-        }
-        return steps.get(self.status)
+        """For the progress bar: full once the import has ended, else None (an indeterminate
+        bar). ACTITO does not say how far along it is, so the page shows the time spent."""
+        return 100 if self.status in self.FINAL else None
+
+    @property
+    def is_checking(self) -> bool:
+        """The dry run is asked for or running (the page shows the live row counter)."""
+        return self.status in self.CHECK
+
+    # --- state changes (the caller saves, audits and deletes the files named) ------------------
+
+    def _move(self, allowed: Iterable[str], to: str) -> None:
+        if self.status not in allowed:
+            raise TransitionNotAllowed(
+                f"import job {self.pk} is {self.status}: it cannot become {to} from there"
+            )
+        self.status = to
+
+    def forget_check(self) -> list[str]:
+        """Back to "uploaded": the old dry run no longer describes what would be sent. Returns
+        the names of the files written for it, which the caller deletes."""
+        if not (self.is_editable or self.is_checking):
+            raise TransitionNotAllowed(f"import job {self.pk} is {self.status}: already sent")
+        stale = [self.prepared_name, self.error_file_name]
+        self.status = self.Status.UPLOADED
+        self.prepared_name = self.error_file_name = ""
+        self.prepared = {}
+        self.report = {}
+        self.problem = ""
+        self.rows_checked = 0
+        self.validated_at = None
+        # A retry after a refused send starts clean (nothing was imported, the quota was given
+        # back).
+        self.failure = self.actito_detail = ""
+        self.finished_at = self.submitted_at = None
+        return stale
+
+    def request_check(
+        self,
+        *,
+        mapping: list[dict[str, Any]],
+        mode: str,
+        report_recipients: list[str],
+        leave_out_invalid: bool,
+    ) -> list[str]:
+        """Keep the mapping and wait for a worker to check the whole file."""
+        stale = self.forget_check()
+        self.mapping, self.mode = mapping, mode
+        self.report_recipients = report_recipients
+        self.leave_out_invalid = leave_out_invalid
+        self.status = self.Status.VALIDATING
+        return stale
+
+    def check_failed(self, problem: str) -> list[str]:
+        """The dry run could not finish: back to "uploaded" with the reason in plain words."""
+        stale = self.forget_check()
+        self.problem = problem
+        return stale
+
+    def check_passed(
+        self,
+        *,
+        report: dict[str, Any],
+        prepared_name: str,
+        prepared: dict[str, Any],
+        error_file_name: str,
+        rows_read: int,
+        at: dt.datetime,
+    ) -> None:
+        self._move([self.Status.CHECKING], self.Status.VALIDATED)
+        self.report = report
+        self.prepared_name, self.prepared = prepared_name, prepared
+        self.error_file_name = error_file_name
+        self.rows_checked = rows_read
+        self.validated_at = at
+
+    def sent(self, *, execution_id: str, at: dt.datetime, next_poll_at: dt.datetime) -> None:
+        """ACTITO created the execution: follow it."""
+        self._move([self.Status.UPLOADING], self.Status.IN_PROGRESS)
+        self.execution_id = execution_id
+        self.actito_status = "IN_PROGRESS"
+        self.sent_at = at
+        self.next_poll_at = next_poll_at
+
+    def send_failed(self, *, failure: str, detail: str, at: dt.datetime) -> None:
+        """ACTITO surely imported nothing: the quota reservation was given back."""
+        self._move([self.Status.UPLOADING], self.Status.FAILED)
+        self.failure = failure
+        self.actito_detail = detail
+        self.finished_at = at
+        self.quota_slot = ""
+
+    def outcome_unknown(self, *, failure: str, at: dt.datetime, detail: str | None = None) -> None:
+        """ACTITO may have the file (a broken send, or an execution that never ends)."""
+        self._move([self.Status.UPLOADING, self.Status.IN_PROGRESS], self.Status.UNKNOWN)
+        self.failure = failure
+        if detail is not None:
+            self.actito_detail = detail
+        self.next_poll_at = None
+        self.finished_at = at
+
+    def ended(self, *, failure: str, at: dt.datetime) -> None:
+        """ACTITO's execution is over: finished, or failed when `failure` says why."""
+        to = self.Status.FAILED if failure else self.Status.FINISHED
+        self._move([self.Status.IN_PROGRESS], to)
+        self.failure = failure
+        self.finished_at = at
+        self.next_poll_at = None
 
     @property
     def encoding_label(self) -> str:
-        from .csvfile import ENCODING_LABELS
-
         return ENCODING_LABELS.get(self.encoding, self.encoding)
 
     @property
     def mode_label(self) -> str:
-        from .forms import MODE_HELP
-
         return MODE_HELP.get(self.mode, (self.mode,))[0]
 
 
@@ -228,7 +337,6 @@ class MappingTemplate(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
-    times_used = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["table_name", "-updated_at"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .mapping import IMPORT_MODES, ColumnMapping, ImportMode
-from .pipeline import PreparedFile
+from .writers import PreparedFile
 
 
 def build_oneshot_definition(

@@ -9,18 +9,12 @@ with `csv.writer.writerows`, so the per-row work stays in C.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO, Literal
-
-from actito_admin.spreadsheet import defuse
+from typing import Any
 
 from .csvfile import (
     DEFAULT_LIMITS,
@@ -29,16 +23,20 @@ from .csvfile import (
     FileProblem,
     Limits,
     check_headers,
-    human_size,
     line_breaks,
     open_csv,
 )
 from .mapping import ColumnMapping, ImportMode, ImportTable
 from .validation import MODES_NEEDING_KEY, MappingProblem, Rule, check_mapping, rules_for
+from .writers import (
+    ACTITO_ENCODINGS,
+    ActitoFileWriter,
+    ErrorFileWriter,
+    OutputOptions,
+    PreparedFile,
+)
 
 BATCH_ROWS = 4096
-ACTITO_ENCODINGS: dict[str, str] = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}
-ERROR_FILE_COLUMNS = ("line", "errors")
 
 
 @dataclass(frozen=True)
@@ -82,36 +80,6 @@ class ValidationReport:
     def ok(self) -> bool:
         """Nothing at all to fix (warnings aside)."""
         return not self.blocking_problems and self.rows_invalid == 0
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """The shape of the file ACTITO receives (it is declared in the one-shot definition)."""
-
-    encoding: Literal["UTF-8", "ISO-8859-1"] = "UTF-8"
-    separator: str = ","
-    enclosing: str = '"'
-    columns: Literal["mapped", "all"] = "mapped"
-    # Rows with the wrong number of columns are always left out: ACTITO fails the whole file.
-    leave_out_invalid_rows: bool = True
-    compress_level: int = 6
-
-
-@dataclass(frozen=True)
-class PreparedFile:
-    """The gzip file written for ACTITO and the facts the one-shot definition needs."""
-
-    path: Path
-    file_name: str  # fileNamePattern: the CSV's name inside the gzip
-    compressed_file_name: str  # compressedFileNamePattern
-    encoding: str  # "UTF-8" or "ISO-8859-1"
-    separator: str
-    enclosing: str
-    headers: list[str]
-    rows_written: int
-    rows_left_out: int
-    uncompressed_bytes: int
-    compressed_bytes: int
 
 
 @dataclass(frozen=True)
@@ -202,184 +170,6 @@ def prepare_import(
     return PreparedImport(report=report, file=prepared)
 
 
-# --- Writers --------------------------------------------------------------------------------------
-
-
-def _part(path: Path) -> Path:
-    return path.with_name(path.name + ".part")
-
-
-class _CountingSink(io.RawIOBase):
-    """Counts bytes on their way to `target`; past `limit` it raises `on_limit()`."""
-
-    def __init__(
-        self,
-        target: BinaryIO,
-        limit: int | None = None,
-        on_limit: Callable[[], Exception] | None = None,
-    ) -> None:
-        self._target = target
-        self._limit = limit
-        self._on_limit = on_limit
-        self.count = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        n = self._target.write(data)
-        self.count += n
-        if self._limit is not None and self.count > self._limit and self._on_limit:
-            raise self._on_limit()
-        return n
-
-
-class _ActitoFileWriter:
-    """Writes CSV rows, encoded and gzip-compressed, to `<path>.part`; renamed when finished."""
-
-    def __init__(self, path: Path, options: OutputOptions, headers: list[str], limit: int) -> None:
-        self.path = path
-        self.options = options
-        self.file_name = path.name[:-3] if path.name.endswith(".gz") else path.name
-        self._limit = limit
-        self._raw = open(_part(path), "wb")  # noqa: SIM115 - closed in finish()/abort()
-        self._compressed = _CountingSink(self._raw, limit, self._too_large)
-        self._gzip = gzip.GzipFile(
-            filename=self.file_name,
-            mode="wb",
-            compresslevel=options.compress_level,
-            fileobj=self._compressed,  # type: ignore[arg-type]
-            mtime=0,  # same input, same bytes
-        )
-        self._plain = _CountingSink(self._gzip)  # type: ignore[arg-type]
-        self._text = io.TextIOWrapper(
-            self._plain,  # type: ignore[arg-type]
-            encoding=ACTITO_ENCODINGS[options.encoding],
-            newline="",
-        )
-        self._writer = csv.writer(
-            self._text,
-            delimiter=options.separator,
-            quotechar=options.enclosing,
-            lineterminator="\r\n",  # RFC 4180
-        )
-        self.headers = headers
-        self.rows = 0
-        self.write_rows([headers], first_line=1)
-        self.rows = 0
-
-    def _too_large(self) -> FileProblem:
-        return FileProblem(
-            "TOO_LARGE_AFTER_COMPRESSION",
-            f"Even compressed, the file for ACTITO would be larger than "
-            f"{human_size(self._limit)}, the most ACTITO accepts in one import. Split the "
-            "file into smaller files, or send only the columns you need.",
-        )
-
-    def write_rows(self, rows: Sequence[Sequence[str]], first_line: int) -> None:
-        try:
-            text = self._plain_text(rows)
-            if text is None:
-                self._writer.writerows(rows)
-            else:
-                self._text.write(text)
-        except UnicodeEncodeError as exc:
-            raise self._cannot_encode(rows, first_line) from exc
-        self.rows += len(rows)
-
-    def _plain_text(self, rows: Sequence[Sequence[str]]) -> str | None:
-        """The rows as CSV text when no value needs quotes, else None (csv.writer's job).
-
-        Most batches need no quoting; joining them in C and writing once is about twice as fast
-        as csv.writer, which calls the file once per row.
-        """
-        separator, count = self.options.separator, len(rows)
-        if not count or len(self.headers) < 2:  # one empty value per row would need ""
-            return None
-        body = "\r\n".join(map(separator.join, rows))
-        if (
-            body.count(separator) == count * (len(self.headers) - 1)
-            and body.count("\n") == count - 1
-            and body.count("\r") == count - 1
-            and self.options.enclosing not in body
-        ):
-            return body + "\r\n"
-        return None
-
-    def _cannot_encode(self, rows: Sequence[Sequence[str]], first_line: int) -> FileProblem:
-        codec = ACTITO_ENCODINGS[self.options.encoding]
-        for offset, row in enumerate(rows):
-            for value in row:
-                try:
-                    value.encode(codec)
-                except UnicodeEncodeError as exc:
-                    char = value[exc.start : exc.end]
-                    where = "The column names contain" if first_line == 1 else "A row contains"
-                    return FileProblem(
-                        "CANNOT_ENCODE",
-                        f"{where} “{char}” (in “{value}”, around line {first_line + offset}), "
-                        f"which {self.options.encoding} cannot store. Choose UTF-8 as the "
-                        "encoding of the file sent to ACTITO.",
-                    )
-        encoding = self.options.encoding
-        return FileProblem("CANNOT_ENCODE", f"Some text cannot be stored as {encoding}.")
-
-    def finish(self, rows_left_out: int) -> PreparedFile:
-        self._text.flush()
-        self._gzip.close()  # writes the gzip trailer through the counting sink
-        self._raw.close()
-        os.replace(_part(self.path), self.path)
-        return PreparedFile(
-            path=self.path,
-            file_name=self.file_name,
-            compressed_file_name=self.path.name,
-            encoding=self.options.encoding,
-            separator=self.options.separator,
-            enclosing=self.options.enclosing,
-            headers=self.headers,
-            rows_written=self.rows,
-            rows_left_out=rows_left_out,
-            uncompressed_bytes=self._plain.count,
-            compressed_bytes=self._compressed.count,
-        )
-
-    def abort(self) -> None:
-        # Only the real file is closed: flushing the wrappers could raise again.
-        self._raw.close()
-        _part(self.path).unlink(missing_ok=True)
-
-
-class _ErrorFileWriter:
-    """The user's error report: line, messages, then the row as it was in the upload.
-
-    UTF-8 with BOM and the upload's separator, because people open it in Excel. The two report
-    columns come first so that rows with too many or too few values still line up.
-    """
-
-    def __init__(self, path: Path, headers: list[str], separator: str, quotechar: str) -> None:
-        self.path = path
-        self._file = open(_part(path), "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-        self._writer = csv.writer(self._file, delimiter=separator, quotechar=quotechar)
-        self._writer.writerow([*ERROR_FILE_COLUMNS, *map(defuse, headers)])
-        self.rows = 0
-
-    def write(self, line: int, messages: list[str], row: list[str]) -> None:
-        self._writer.writerow([line, " | ".join(messages), *map(defuse, row)])
-        self.rows += 1
-
-    def finish(self) -> Path | None:
-        self._file.close()
-        if not self.rows:
-            _part(self.path).unlink(missing_ok=True)
-            return None
-        os.replace(_part(self.path), self.path)
-        return self.path
-
-    def abort(self) -> None:
-        self._file.close()
-        _part(self.path).unlink(missing_ok=True)
-
-
 # --- The pass -------------------------------------------------------------------------------------
 
 
@@ -394,7 +184,10 @@ def _projector(indices: list[int]) -> Callable[[list[str]], Sequence[str]]:
     if len(indices) == 1:
         only = indices[0]
         return lambda row: (row[only],)
-    return itemgetter(*indices)  # type: ignore[return-value]
+    return itemgetter(*indices)
+
+
+Issue = tuple[str, str, str | None, str | None, bool]  # rule code, message, column, value, blocking
 
 
 def _run(
@@ -410,6 +203,7 @@ def _run(
     limits: Limits,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[ValidationReport, PreparedFile | None]:
+    """Read the headers, plan the checks, open the writers, scan every row, close the files."""
     with open_csv(path, csv_format, limits=limits) as reader:
         headers = next(reader, None) or []
         check_headers(headers)
@@ -417,45 +211,16 @@ def _run(
         if output is not None and any(p.blocking for p in problems):
             raise MappingNotReady([p for p in problems if p.blocking])
         report = ValidationReport(headers=headers, mapping_problems=problems)
+        columns, key_indices = _plan_checks(headers, table, mapping, mode)
 
-        columns: list[_Column] = []
-        key_indices: list[int] = []
-        for column in mapping:
-            target = table.target(column.target)
-            if target is None or column.header not in headers:
-                continue
-            index = headers.index(column.header)
-            is_key = target.attribute is not None and target.attribute.unique
-            if is_key:
-                key_indices.append(index)
-            checked = mode != "DELETE" or is_key  # a deletion only reads the key
-            rules = (
-                rules_for(target, mode=mode, ignore_invalid=column.ignore_invalid_values)
-                if checked
-                else []
-            )
-            columns.append(_Column(index, column.header, rules))
-        if mode not in MODES_NEEDING_KEY:
-            key_indices = []
-
-        writer: _ActitoFileWriter | None = None
-        errors: _ErrorFileWriter | None = None
+        writer: ActitoFileWriter | None = None
+        errors: ErrorFileWriter | None = None
         project: Callable[[list[str]], Sequence[str]] | None = None
         try:
             if output is not None:
-                output_path, options = output
-                mapped = [c.index for c in columns]
-                out_indices = mapped if options.columns == "mapped" else list(range(len(headers)))
-                writer = _ActitoFileWriter(
-                    output_path,
-                    options,
-                    [headers[i] for i in out_indices],
-                    limits.max_compressed_bytes,
-                )
-                if out_indices != list(range(len(headers))):
-                    project = _projector(out_indices)
+                writer, project = _open_output(output, headers, columns, limits)
             if error_csv_path is not None:
-                errors = _ErrorFileWriter(
+                errors = ErrorFileWriter(
                     Path(error_csv_path), headers, csv_format.separator, csv_format.quotechar
                 )
             left_out = _scan(
@@ -488,6 +253,44 @@ def _run(
     return report, prepared
 
 
+def _plan_checks(
+    headers: list[str], table: ImportTable, mapping: Sequence[ColumnMapping], mode: ImportMode
+) -> tuple[list[_Column], list[int]]:
+    """The columns to check with their rules, and where the key columns are (when the mode
+    needs a key)."""
+    columns: list[_Column] = []
+    key_indices: list[int] = []
+    for column in mapping:
+        target = table.target(column.target)
+        if target is None or column.header not in headers:
+            continue
+        index = headers.index(column.header)
+        is_key = target.attribute is not None and target.attribute.unique
+        if is_key:
+            key_indices.append(index)
+        checked = mode != "DELETE" or is_key  # a deletion only reads the key
+        rules = (
+            rules_for(target, mode=mode, ignore_invalid=column.ignore_invalid_values)
+            if checked
+            else []
+        )
+        columns.append(_Column(index, column.header, rules))
+    return columns, key_indices if mode in MODES_NEEDING_KEY else []
+
+
+def _open_output(
+    output: tuple[Path, OutputOptions], headers: list[str], columns: list[_Column], limits: Limits
+) -> tuple[ActitoFileWriter, Callable[[list[str]], Sequence[str]] | None]:
+    """The file ACTITO gets, and how to cut a row down to its columns (None: keep them all)."""
+    output_path, options = output
+    everything = list(range(len(headers)))
+    out_indices = [c.index for c in columns] if options.columns == "mapped" else everything
+    writer = ActitoFileWriter(
+        output_path, options, [headers[i] for i in out_indices], limits.max_compressed_bytes
+    )
+    return writer, (_projector(out_indices) if out_indices != everything else None)
+
+
 def _scan(
     reader: CsvReader,
     report: ValidationReport,
@@ -495,100 +298,41 @@ def _scan(
     columns: list[_Column],
     key_indices: list[int],
     width: int,
-    writer: _ActitoFileWriter | None,
+    writer: ActitoFileWriter | None,
     project: Callable[[list[str]], Sequence[str]] | None,
     leave_out_invalid: bool,
-    errors: _ErrorFileWriter | None,
+    errors: ErrorFileWriter | None,
     max_reported: int,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Check (and write) every record; returns how many data rows were left out of the output."""
+    """Check (and write) every record; returns how many data rows were left out of the output.
+
+    Per batch: find where each row starts, check its shape, its values and its key, count and
+    report what was found, then write the rows that go to ACTITO.
+    """
     left_out = 0
     line = reader.line_num  # physical lines consumed so far (the header may span several)
     key_getters = [itemgetter(i) for i in key_indices]
     while batch := reader.batch(BATCH_ROWS):
         end_line = reader.line_num
-        # Where each record starts. Cheap case: one line per record, no blank line.
-        simple = end_line - line == len(batch) and [] not in batch
-        if simple:
-            rows = batch
-            starts: list[int] | None = None
-        else:
-            rows, starts = [], []
-            for record in batch:
-                if record:
-                    rows.append(record)
-                    starts.append(line + 1)
-                else:
-                    report.blank_lines += 1
-                line += 1 + line_breaks(record)
+        rows, starts = _locate_rows(batch, line, end_line, report)
         first_row = report.rows_read + 1
         report.rows_read += len(rows)
 
-        # issues[i] = [(rule code, message, column, value, blocking)]
-        issues: dict[int, list[tuple[str, str, str | None, str | None, bool]]] = {}
-        widths = set(map(len, rows))
-        if widths == {width}:
-            shaped, shaped_at = rows, None
-        else:
-            shaped, shaped_at = [], []
-            for i, row in enumerate(rows):
-                if len(row) == width:
-                    shaped.append(row)
-                    shaped_at.append(i)
-                else:
-                    message = (
-                        f"This row has {len(row)} values but the first line has {width} column "
-                        "names. Usually a separator or a line break inside a value that is not "
-                        "between quotes."
-                    )
-                    issues[i] = [("WRONG_COLUMN_COUNT", message, None, None, True)]
-
-        for column in columns:
-            if not column.rules:
-                continue
-            values = list(map(itemgetter(column.index), shaped))
-            for rule in column.rules:
-                for j in rule.find_invalid(values):
-                    i = shaped_at[j] if shaped_at is not None else j
-                    value = values[j]
-                    message = f"Column “{column.header}”: {rule.describe(value)}"
-                    issues.setdefault(i, []).append(
-                        (rule.code, message, column.header, value, rule.blocking)
-                    )
-        if key_getters:
-            key_values = [list(map(g, shaped)) for g in key_getters]
-            if all("" in values for values in key_values):
-                for j, keys in enumerate(zip(*key_values, strict=True)):
-                    if not any(keys):
-                        i = shaped_at[j] if shaped_at is not None else j
-                        message = (
-                            "No value in the key column, so ACTITO cannot tell which profile "
-                            "this row is about."
-                        )
-                        issues.setdefault(i, []).append(
-                            ("MISSING_KEY_VALUE", message, None, None, True)
-                        )
-
-        invalid: set[int] = set()
-        for i in sorted(issues):
-            row_issues = issues[i]
-            row_line = starts[i] if starts is not None else line + 1 + i
-            blocking = [x for x in row_issues if x[4]]
-            for code, message, header, value, is_blocking in row_issues:
-                counter = report.errors_by_code if is_blocking else report.warnings_by_code
-                counter[code] += 1
-                listed = report.first_errors if is_blocking else report.first_warnings
-                if len(listed) < max_reported:
-                    listed.append(RowError(row_line, first_row + i, header, value, code, message))
-            if blocking:
-                invalid.add(i)
-                if errors is not None:
-                    errors.write(row_line, [x[1] for x in blocking], rows[i])
-            else:
-                report.rows_with_warnings += 1
-        report.rows_invalid += len(invalid)
-        report.rows_valid += len(rows) - len(invalid)
+        issues: dict[int, list[Issue]] = {}
+        shaped, shaped_at = _check_shape(rows, width, issues)
+        _check_values(columns, shaped, shaped_at, issues)
+        _check_keys(key_getters, shaped, shaped_at, issues)
+        invalid = _report_issues(
+            issues,
+            report,
+            rows=rows,
+            starts=starts,
+            first_line=line + 1,
+            first_row=first_row,
+            errors=errors,
+            max_reported=max_reported,
+        )
 
         if writer is not None:
             ragged = {i for i, x in issues.items() if x[0][0] == "WRONG_COLUMN_COUNT"}
@@ -601,3 +345,121 @@ def _scan(
         if progress is not None:
             progress(report.rows_read)  # once per batch: cheap, and enough for a live counter
     return left_out
+
+
+def _locate_rows(
+    batch: list[list[str]], line: int, end_line: int, report: ValidationReport
+) -> tuple[list[list[str]], list[int] | None]:
+    """The data rows of a batch (blank lines counted and dropped) and the line each starts on;
+    None for the cheap case of one line per record and no blank line."""
+    if end_line - line == len(batch) and [] not in batch:
+        return batch, None
+    rows, starts = [], []
+    for record in batch:
+        if record:
+            rows.append(record)
+            starts.append(line + 1)
+        else:
+            report.blank_lines += 1
+        line += 1 + line_breaks(record)
+    return rows, starts
+
+
+def _check_shape(
+    rows: list[list[str]], width: int, issues: dict[int, list[Issue]]
+) -> tuple[list[list[str]], list[int] | None]:
+    """The rows with as many values as there are headers (the others get an issue), and where
+    each sits in `rows`; None when they all do."""
+    if set(map(len, rows)) == {width}:
+        return rows, None
+    shaped, shaped_at = [], []
+    for i, row in enumerate(rows):
+        if len(row) == width:
+            shaped.append(row)
+            shaped_at.append(i)
+        else:
+            message = (
+                f"This row has {len(row)} values but the first line has {width} column "
+                "names. Usually a separator or a line break inside a value that is not "
+                "between quotes."
+            )
+            issues[i] = [("WRONG_COLUMN_COUNT", message, None, None, True)]
+    return shaped, shaped_at
+
+
+def _check_values(
+    columns: list[_Column],
+    shaped: list[list[str]],
+    shaped_at: list[int] | None,
+    issues: dict[int, list[Issue]],
+) -> None:
+    """Each rule runs over a whole column of the batch at once (see validation.py)."""
+    for column in columns:
+        if not column.rules:
+            continue
+        values = list(map(itemgetter(column.index), shaped))
+        for rule in column.rules:
+            for j in rule.find_invalid(values):
+                i = shaped_at[j] if shaped_at is not None else j
+                value = values[j]
+                message = f"Column “{column.header}”: {rule.describe(value)}"
+                issues.setdefault(i, []).append(
+                    (rule.code, message, column.header, value, rule.blocking)
+                )
+
+
+def _check_keys(
+    key_getters: list[itemgetter[Any]],
+    shaped: list[list[str]],
+    shaped_at: list[int] | None,
+    issues: dict[int, list[Issue]],
+) -> None:
+    """A row needs a value in at least one key column when the mode matches profiles."""
+    if not key_getters:
+        return
+    key_values = [list(map(g, shaped)) for g in key_getters]
+    if not all("" in values for values in key_values):
+        return  # some key column is full: every row has a key
+    for j, keys in enumerate(zip(*key_values, strict=True)):
+        if not any(keys):
+            i = shaped_at[j] if shaped_at is not None else j
+            message = (
+                "No value in the key column, so ACTITO cannot tell which profile this row is about."
+            )
+            issues.setdefault(i, []).append(("MISSING_KEY_VALUE", message, None, None, True))
+
+
+def _report_issues(
+    issues: dict[int, list[Issue]],
+    report: ValidationReport,
+    *,
+    rows: list[list[str]],
+    starts: list[int] | None,
+    first_line: int,
+    first_row: int,
+    errors: ErrorFileWriter | None,
+    max_reported: int,
+) -> set[int]:
+    """Count every issue, list the first ones, write invalid rows to the error file; returns
+    the positions of the invalid rows. A row starts at `starts[i]`, or at `first_line + i` when
+    each record is one line."""
+    invalid: set[int] = set()
+    for i in sorted(issues):
+        row_issues = issues[i]
+        row_line = starts[i] if starts is not None else first_line + i
+        blocking = [x for x in row_issues if x[4]]
+        for code, message, header, value, is_blocking in row_issues:
+            counter = report.errors_by_code if is_blocking else report.warnings_by_code
+            counter[code] += 1
+            listed = report.first_errors if is_blocking else report.first_warnings
+            if len(listed) < max_reported:
+                listed.append(RowError(row_line, first_row + i, header, value, code, message))
+        if blocking:
+            invalid.add(i)
+            if errors is not None:
+                errors.write(row_line, [x[1] for x in blocking], rows[i])
+        else:
+            report.rows_with_warnings += 1
+    report.rows_invalid += len(invalid)
+    report.rows_valid += len(rows) - len(invalid)
+    return invalid

@@ -3,16 +3,16 @@ conditional UPDATE first, so a redelivered or duplicated task does nothing harmf
 
 from __future__ import annotations
 
-from . import services
+from . import files, following, services
 from .models import ImportJob
 
 
 def import_job_validate(job_id: int) -> None:
-    # The request sets "validating" with rows_checked 0; the claim moves the counter off 0, so a
-    # second delivery of the same task finds the check already taken.
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status=ImportJob.Status.VALIDATING, rows_checked=0
-    ).update(rows_checked=1)
+    # "validating" means asked for; the worker that moves it to "checking" owns the check, so a
+    # second delivery of the same task finds it already taken.
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.VALIDATING).update(
+        status=ImportJob.Status.CHECKING
+    )
     if claimed != 1:
         return
     services.import_job_validate_perform(job=ImportJob.objects.get(pk=job_id))
@@ -29,10 +29,10 @@ def import_job_send(job_id: int) -> None:
 
 def import_jobs_poll() -> int:
     """Scheduled every minute, and started right after each upload (see services)."""
-    services.import_jobs_recover()
-    return services.import_jobs_poll_due()
+    following.import_jobs_recover()
+    return following.import_jobs_poll_due()
 
 
 def import_files_purge() -> int:
     """Scheduled daily: files older than UPLOAD_RETENTION_DAYS are deleted."""
-    return services.import_files_purge()
+    return files.import_files_purge()

@@ -12,21 +12,21 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from actito_admin import live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
 from actito_admin.listing import numbered_page
 
-from . import services
+from . import files, saved_mappings, services
 from .conf import max_import_bytes
 from .csvfile import Detection, FileProblem
 from .forms import (
-    MODE_HELP,
     FormatForm,
     JobFilterForm,
     MappingForm,
@@ -35,7 +35,7 @@ from .forms import (
     TemplateForm,
     UploadForm,
 )
-from .mapping import ImportTable
+from .mapping import MODE_HELP, ImportTable
 from .models import ImportJob, MappingTemplate
 from .validation import SYSTEM_ATTRIBUTES
 
@@ -101,52 +101,72 @@ def job_new(request: AppRequest) -> HttpResponse:
 def _workspace(
     request: AppRequest, job: ImportJob, *, may_call_actito: bool = True, **extra: Any
 ) -> dict[str, Any]:
-    """Everything the job page shows, read from our database (and the file's first rows).
+    """Everything the job page shows, step by step: each step's context function reads our
+    database (and the file's first rows); a form passed in `extra` (bound, with its errors)
+    replaces the fresh one of its step.
 
-    Only the table list may need ACTITO (a cached read-through); a fragment rendered for a
+    Only the table step may need ACTITO (a cached read-through); a fragment rendered for a
     status poll passes may_call_actito=False and makes do with the cache.
     """
     context: dict[str, Any] = {"job": job, **extra}
     if job.is_editable or "format_form" in extra:
-        try:
-            context["detection"] = services.job_detection(job)
-        except FileProblem as exc:
-            context["format_problem"] = exc.message
-        context.setdefault(
-            "format_form",
-            FormatForm(
-                initial={
-                    "encoding": job.encoding,
-                    "separator": job.separator,
-                    "quotechar": job.quotechar,
-                }
-            ),
-        )
-    table = services.job_table(job)
-    context["table"] = table
-    if table is not None:
-        context.update(_table_facts(table))
-        context["matches"] = services.job_matches(job)
-        context["template"] = services.template_for(job)
-        if job.is_editable and "mapping_form" not in extra:
-            context["mapping_form"] = MappingForm(
-                initial=MappingForm.initial_for(job), headers=job.headers, table=table
-            )
-        if "mapping_form" in context:
-            context["mode_choices"] = _mode_choices(context["mapping_form"])
-            context["columns"] = _columns(
-                context["mapping_form"], context["matches"], context.get("detection")
-            )
+        context |= _format_step(job) | extra
     if job.is_editable and "table_form" not in extra:
-        try:
-            tables = services.table_list() if may_call_actito else services.table_list_cached()
-        except ActitoError as exc:
-            context["tables_problem"] = exc.user_message
-            tables = []
-        if tables is None:  # not cached: offer the chosen table; "Reload the list" fetches all
-            tables = [job.table_structure] if job.table_structure else []
-        context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
-    context.update(_status_context(job))
+        context |= _table_step(job, may_call_actito=may_call_actito) | extra
+    context |= _mapping_step(job, context.get("detection")) | extra
+    if "mapping_form" in context and context.get("table") is not None:
+        context["mode_choices"] = _mode_choices(context["mapping_form"])
+        context["columns"] = _columns(
+            context["mapping_form"], context["matches"], context.get("detection")
+        )
+    return context | _status_context(job) | extra
+
+
+def _format_step(job: ImportJob) -> dict[str, Any]:
+    """Step 1: how the file is read, with its first rows as read that way."""
+    context: dict[str, Any] = {
+        "format_form": FormatForm(
+            initial={
+                "encoding": job.encoding,
+                "separator": job.separator,
+                "quotechar": job.quotechar,
+            }
+        )
+    }
+    try:
+        context["detection"] = services.job_detection(job)
+    except FileProblem as exc:
+        context["format_problem"] = exc.message
+    return context
+
+
+def _table_step(job: ImportJob, *, may_call_actito: bool) -> dict[str, Any]:
+    """Step 2: the destination table, chosen from ACTITO's list."""
+    context: dict[str, Any] = {}
+    try:
+        tables = services.table_list() if may_call_actito else services.table_list_cached()
+    except ActitoError as exc:
+        context["tables_problem"] = exc.user_message
+        tables = []
+    if tables is None:  # not cached: offer the chosen table; "Reload the list" fetches all
+        tables = [job.table_structure] if job.table_structure else []
+    context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
+    return context
+
+
+def _mapping_step(job: ImportJob, detection: Detection | None) -> dict[str, Any]:
+    """Step 3: where each column goes (editable until the file is sent)."""
+    table = services.job_table(job)
+    context: dict[str, Any] = {"table": table}
+    if table is None:
+        return context
+    context |= _table_facts(table)
+    context["matches"] = services.job_matches(job)
+    context["template"] = saved_mappings.template_for(job)
+    if job.is_editable:
+        context["mapping_form"] = MappingForm(
+            initial=MappingForm.initial_for(job), headers=job.headers, table=table
+        )
     return context
 
 
@@ -186,6 +206,28 @@ def _status_context(job: ImportJob) -> dict[str, Any]:
     return context
 
 
+def _step_response(
+    request: AppRequest, job: ImportJob, step: str, *, status: int, **extra: Any
+) -> HttpResponse:
+    """One step changed alone (its form came back with errors, or the table list was reloaded):
+    htmx swaps that step's partial in place; without htmx the whole page comes back."""
+    if not request.htmx:
+        return _render_workspace(request, job, status=status, **extra)
+    context: dict[str, Any] = {"job": job}
+    if step == "format":
+        context |= _format_step(job) | extra
+    elif step == "table":
+        fresh = {} if "table_form" in extra else _table_step(job, may_call_actito=False)
+        context |= fresh | extra
+    else:
+        detection = _format_step(job).get("detection")
+        context |= _mapping_step(job, detection) | extra
+        context["mode_choices"] = _mode_choices(context["mapping_form"])
+        context["columns"] = _columns(context["mapping_form"], context["matches"], detection)
+    response = render(request, f"imports/detail.html#{step}-step", context, status=status)
+    return reswap(retarget(response, f"#step-{step}"), "outerHTML")
+
+
 def _render_workspace(
     request: AppRequest, job: ImportJob, status: int = 200, **extra: Any
 ) -> HttpResponse:
@@ -212,7 +254,7 @@ def job_status(request: AppRequest, pk: int) -> HttpResponse:
         return unchanged
     job = get_object_or_404(ImportJob, pk=pk)
     # When a check ends, the whole workspace changes (results, submit form): swap it all once.
-    if request.GET.get("was") == "validating" and job.status != ImportJob.Status.VALIDATING:
+    if request.GET.get("was") in ImportJob.CHECK and not job.is_checking:
         return live.tagged(_workspace_swap(request, job), etag, version)
     return live.tagged(
         render(request, "imports/detail.html#status", _status_context(job)), etag, version
@@ -223,9 +265,7 @@ def _workspace_swap(request: AppRequest, job: ImportJob) -> HttpResponse:
     context = _workspace(request, job, may_call_actito=False)
     response = render(request, "imports/detail.html#workspace", context)
     # The poll targets the status box; retarget to the workspace so the mapping form updates too.
-    response["HX-Retarget"] = "#workspace"
-    response["HX-Reswap"] = "outerHTML"
-    return response
+    return reswap(retarget(response, "#workspace"), "outerHTML")
 
 
 @require_POST
@@ -236,13 +276,13 @@ def job_format(request: AppRequest, pk: int) -> HttpResponse:
         return _render_workspace(request, job, status=409)
     form = FormatForm(request.POST)
     if not form.is_valid():
-        return _render_workspace(request, job, status=422, format_form=form)
+        return _step_response(request, job, "format", status=422, format_form=form)
     try:
         services.import_job_format_update(job=job, **form.cleaned_data)
     except FileProblem as exc:
         job.refresh_from_db()
-        return _render_workspace(
-            request, job, status=422, format_form=form, format_problem=exc.message
+        return _step_response(
+            request, job, "format", status=422, format_form=form, format_problem=exc.message
         )
     if job.table_structure:
         # New headers may come with a new separator: match them again.
@@ -259,11 +299,11 @@ def job_table(request: AppRequest, pk: int) -> HttpResponse:
     try:
         tables = services.table_list(refresh=bool(request.POST.get("refresh")))
     except ActitoError as exc:
-        return _render_workspace(request, job, status=200, tables_problem=exc.user_message)
+        return _step_response(request, job, "table", status=200, tables_problem=exc.user_message)
     form = TableForm(request.POST, tables=tables)
     if request.POST.get("refresh") or not form.is_valid():
         status = 200 if request.POST.get("refresh") else 422
-        return _render_workspace(request, job, status=status, table_form=form)
+        return _step_response(request, job, "table", status=status, table_form=form)
     structure = next(t for t in tables if str(t.get("id")) == form.cleaned_data["table"])
     services.import_job_table_choose(job=job, structure=structure)
     return _render_workspace(request, job)
@@ -278,7 +318,7 @@ def job_validate(request: AppRequest, pk: int) -> HttpResponse:
         return _render_workspace(request, job, status=409)
     form = MappingForm(request.POST, headers=job.headers, table=table)
     if not form.is_valid():
-        return _render_workspace(request, job, status=422, mapping_form=form)
+        return _step_response(request, job, "mapping", status=422, mapping_form=form)
     data = form.cleaned_data
     job = services.import_job_validate_request(
         actor=request.user,
@@ -317,9 +357,9 @@ def job_submit(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(RUN, raise_exception=True)
-def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
+def job_error_file(request: AppRequest, pk: int) -> HttpResponseBase:
     job = get_object_or_404(ImportJob, pk=pk)
-    path = services.job_error_file_download(actor=request.user, job=job, request=request)
+    path = files.job_error_file_download(actor=request.user, job=job, request=request)
     if path is None:
         raise Http404("No error file for this import.")
     stem = job.original_name.split(".")[0] or "import"
@@ -333,9 +373,9 @@ def job_error_file(request: AppRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(RUN, raise_exception=True)
-def job_output(request: AppRequest, pk: int, member: str) -> HttpResponse:
+def job_output(request: AppRequest, pk: int, member: str) -> HttpResponseBase:
     job = get_object_or_404(ImportJob, pk=pk)
-    download = services.job_output_download(
+    download = files.job_output_download(
         actor=request.user, job=job, member=member, request=request
     )
     if download is None:
@@ -358,7 +398,7 @@ def template_list(request: AppRequest) -> HttpResponse:
 @permission_required(RUN, raise_exception=True)
 def template_edit(request: AppRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(MappingTemplate.objects.select_related("updated_by"), pk=pk)
-    table = services.template_table(template)
+    table = saved_mappings.template_table(template)
     context: dict[str, Any] = {"template": template, "table": table}
     if table is None:
         # No import into this table is left to say which fields it has: nothing to choose from.
@@ -367,7 +407,7 @@ def template_edit(request: AppRequest, pk: int) -> HttpResponse:
         form = TemplateForm(request.POST, headers=template.headers, table=table)
         if form.is_valid():
             data = form.cleaned_data
-            services.mapping_template_update(
+            saved_mappings.mapping_template_update(
                 actor=request.user,
                 template=template,
                 mapping=data["mapping"],
@@ -401,5 +441,5 @@ def template_edit(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required(RUN, raise_exception=True)
 def template_delete(request: AppRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(MappingTemplate, pk=pk)
-    services.mapping_template_delete(actor=request.user, template=template, request=request)
+    saved_mappings.mapping_template_delete(actor=request.user, template=template, request=request)
     return redirect("imports:templates")

@@ -17,8 +17,8 @@ from django.db import DatabaseError, connection, transaction
 
 from actito_admin.audit.chain import verify_chain
 from actito_admin.audit.models import AuditEvent
+from actito_admin.imports.events import audit_basics
 from actito_admin.imports.models import ImportJob
-from actito_admin.imports.services import _audit_basics
 from actito_admin.scenarios.models import ProfileTable, Scenario
 
 from .conftest import tamper
@@ -50,7 +50,7 @@ def _trigger(make_event, actor, *, run: int, scenario_id: str, name: str, table:
 
 
 def _import(make_event, actor, *, job: int, table: str, table_id: str, action="import.submitted"):
-    """An import event with the `data` imports.services._audit_basics records."""
+    """An import event with the `data` imports.events.audit_basics records."""
     data = {"file_name": f"file-{job}.csv", "table_name": table, "table": table}
     return make_event(
         actor=actor,
@@ -187,9 +187,9 @@ def test_a_trigger_requested_through_the_scenarios_service_is_found_by_scenario_
 
 def test_the_data_the_imports_service_records_names_its_table(make_event):
     job = ImportJob(original_name="customers.csv", table_name="demodoc", table_id="7")
-    event = make_event(action="import.finished", data=_audit_basics(job))
+    event = make_event(action="import.finished", data=audit_basics(job))
     assert event.table_ref == "demodoc", (
-        "imports.services._audit_basics no longer records the table name under table_name"
+        "imports.events.audit_basics no longer records the table name under table_name"
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from actito_admin.actito.connection import get_governor
-from actito_admin.imports import services, tasks
+from actito_admin.imports import following, tasks
 from actito_admin.imports.models import ImportJob
 
 DEMODOC = "16"
@@ -71,7 +71,7 @@ def run_send_and_follow(job: ImportJob) -> ImportJob:
     tasks.import_job_send(job.pk)
     # The poller would wait for the policy's first interval: make the job due now.
     ImportJob.objects.filter(pk=job.pk).update(next_poll_at=job.created_at)
-    services.import_jobs_poll_due(window_seconds=5)
+    following.import_jobs_poll_due(window_seconds=5)
     job.refresh_from_db()
     return job
 

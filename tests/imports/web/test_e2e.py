@@ -15,11 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LIVE = 45_000
 
 
-def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows_it_live(
-    page, marketer, sandbox, task_cluster, connection_limits, settings
-):
-    # The cluster is another process: it must find the files where the web server puts them.
-    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+def _upload_people_csv(page, marketer) -> None:
+    """Log in and upload the semicolon, Windows-1252 file with a BOM; wait for its page."""
     login_in_browser(page, marketer)
     page.goto("/imports/new/")
     page.get_by_label("CSV file").set_input_files(
@@ -27,6 +24,14 @@ def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows
     )
     page.get_by_role("button", name="Upload and read the file").click()
     page.wait_for_url("**/imports/*/")
+
+
+def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows_it_live(
+    page, marketer, sandbox, task_cluster, connection_limits, settings
+):
+    # The cluster is another process: it must find the files where the web server puts them.
+    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+    _upload_people_csv(page, marketer)
 
     expect(page.get_by_label("Encoding")).to_have_value("cp1252-sig")
     expect(page.get_by_label("Separator")).to_have_value(";")
@@ -67,3 +72,20 @@ def test_a_marketer_imports_a_semicolon_windows_1252_file_with_a_bom_and_follows
     for name in (job.stored_name, job.prepared_name, job.error_file_name, job.output_name):
         if name:
             (settings.UPLOAD_DIR / name).unlink(missing_ok=True)
+
+
+def test_a_mapping_error_shows_in_its_step_and_the_rest_of_the_page_stays(
+    page, marketer, sandbox, settings
+):
+    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+    _upload_people_csv(page, marketer)
+    page.get_by_label("Profile table", exact=True).select_option(label="demodoc")
+    page.get_by_role("button", name="Use this table").click()
+    page.get_by_label("Column “E-mail” goes to").select_option(label="Don't import")
+    page.get_by_label("Only update existing profiles").check()
+    page.get_by_role("button", name="Check the whole file").click()
+
+    expect(page.locator("#step-mapping [role=alert]")).to_contain_text("key field")
+    expect(page.locator("#step-format .preview")).to_contain_text("Zoë")
+    expect(page.locator("#step-mapping")).to_have_count(1)
+    expect(page.get_by_label("Only update existing profiles")).to_be_checked()

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from actito_admin.actito.models import Connection
 from actito_admin.audit.models import AuditEvent
 from actito_admin.audit.sentences import describe
-from actito_admin.imports import services, tasks
+from actito_admin.imports import following, tasks
 from actito_admin.imports.csvfile import MiB
 from actito_admin.imports.models import ImportJob, MappingTemplate
 from tests.imports.test_limits import zip_of_repeated_text
@@ -509,7 +509,7 @@ def test_an_execution_still_running_after_a_day_is_marked_unknown(
             return Execution(id=execution_id, status="IN_PROGRESS")
 
     job.refresh_from_db()
-    job = services.import_job_poll_perform(job=job, client=StillRunning())
+    job = following.import_job_poll_perform(job=job, client=StillRunning())
     assert job.status == ImportJob.Status.UNKNOWN and "Manage imports" in job.failure
     assert quota_used() == 1  # ACTITO has it: the import stays counted
 
@@ -543,7 +543,7 @@ def test_a_check_or_upload_whose_worker_died_is_recovered(marketer):
     )
     old = timezone.now() - timedelta(hours=2)
     ImportJob.objects.filter(pk__in=[checking.pk, sending.pk]).update(updated_at=old)
-    assert services.import_jobs_recover(stale_after_seconds=60) == 2
+    assert following.import_jobs_recover(stale_after_seconds=60) == 2
     checking.refresh_from_db()
     sending.refresh_from_db()
     assert checking.status == "uploaded" and "Try again" in checking.problem
@@ -590,3 +590,24 @@ def test_unknown_jobs_and_files_are_not_found(client_as_marketer, marketer):
     job = ImportJob.objects.create(requested_by=marketer, original_name="x.csv", stored_name="x")
     assert client_as_marketer.get(f"/imports/{job.pk}/rows-with-errors.csv").status_code == 404
     assert client_as_marketer.get(f"/imports/{job.pk}/output/..%2Fsecret").status_code == 404
+
+
+def test_a_mapping_with_errors_comes_back_alone_in_its_own_step(client_as_marketer, sandbox):
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    data = mapping_post(job, col0_target="", mode="UPDATE_ONLY")
+    response = client_as_marketer.post(f"/imports/{job.pk}/validate/", data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 422 and "key field" in html
+    assert response["HX-Retarget"] == "#step-mapping" and response["HX-Reswap"] == "outerHTML"
+    assert 'id="step-format"' not in html, "the whole workspace was rendered for one step"
+
+
+def test_reloading_the_table_list_redraws_only_the_table_step(client_as_marketer, sandbox):
+    job = uploaded_job(client_as_marketer)
+    response = client_as_marketer.post(
+        f"/imports/{job.pk}/table/", {"refresh": "1"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="step-table"' in html and "demodoc" in html
+    assert response["HX-Retarget"] == "#step-table"
+    assert 'id="step-format"' not in html

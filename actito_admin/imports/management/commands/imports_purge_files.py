@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from actito_admin.imports import conf
-from actito_admin.imports.services import import_files_purge
+from actito_admin.imports.files import import_files_purge
 
 
 class Command(BaseCommand):
