@@ -212,3 +212,11 @@ def test_the_tab_title_shows_a_live_list_s_progress(page, marketer):
     TriggerItem.objects.filter(run=run).update(status="succeeded")
     TriggerRun.objects.filter(pk=run.pk).update(status="finished", finished_at=timezone.now())
     expect(page).to_have_title(f"Run #{run.pk} · Actito Admin", timeout=8_000)
+
+
+@pytest.mark.django_db
+def test_an_unfamiliar_status_word_from_actito_is_shown_as_it_is(client_as_marketer, marketer):
+    job = _import_in_progress(marketer)
+    ImportJob.objects.filter(pk=job.pk).update(actito_status="VALIDATING")
+    page = client_as_marketer.get(f"/imports/{job.pk}/status/", **HTMX).content.decode()
+    assert "ACTITO reports «VALIDATING»" in page and "hx-trigger" in page, "shown, still followed"
