@@ -1056,7 +1056,7 @@ def _change_from_json(table: Table, body: dict[str, Any]) -> ProfileChange:
     for item in body.get("attributes") or []:
         name = item.get("name") if isinstance(item, dict) else None
         attribute = table.attribute(name) if isinstance(name, str) else None
-        if attribute is None or name == "creationMoment":
+        if attribute is None or not isinstance(name, str) or name == "creationMoment":
             raise ApiError(400, f"unknown or read-only attribute {name!r}")
         value = item.get("value")
         raw = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
@@ -1076,7 +1076,7 @@ def _change_from_json(table: Table, body: dict[str, Any]) -> ProfileChange:
     for item in body.get("segmentations") or []:
         segmentation = (item.get("segmentation") if isinstance(item, dict) else None) or {}
         name, category = segmentation.get("name"), segmentation.get("category")
-        if category not in (table.categories(name) or ()):
+        if not isinstance(name, str) or category not in (table.categories(name) or ()):
             raise ApiError(400, f"unknown segmentation {name!r} or category {category!r}")
         if str(item.get("belongs", "true")).lower() == "true":
             change.segmentations[name] = category

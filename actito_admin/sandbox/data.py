@@ -139,7 +139,7 @@ def normalize_value(kind: str, raw: str, *, max_length: int | None = None, v4: b
             return "false"
         raise InvalidValue("INVALID_VALUE", f"{raw!r} is not a boolean")
     if kind == "DATE":
-        formats = ("%Y-%m-%d", "%d/%m/%Y") if v4 else ("%Y-%m-%d",)
+        formats: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y") if v4 else ("%Y-%m-%d",)
         return _parse_moment(raw, value, formats).strftime("%Y-%m-%d")
     if kind == "TIMESTAMP":
         formats = ("%Y-%m-%d %H:%M:%S",)

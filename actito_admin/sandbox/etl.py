@@ -163,7 +163,7 @@ def parse_definition(raw: bytes | str, tables_by_id: dict[str, Table]) -> Defini
         mappings=mappings,
         separator=separator,
         enclosing=enclosing,
-        escaping=escaping,
+        escaping=str(escaping),  # checked above: one character or none
         encoding=encoding,
         compression=compression,
         generate_error_files=parameters.get("generateErrorFiles") is True,

@@ -71,6 +71,8 @@ def start_server(
         handler_class=_VerboseHandler if verbose else _QuietHandler,
     )
     bound_host, bound_port = server.server_address[:2]
+    if isinstance(bound_host, bytes):  # typeshed allows bytes; an AF_INET server gives str
+        bound_host = bound_host.decode()
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},
