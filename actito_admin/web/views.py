@@ -13,10 +13,16 @@ from actito_admin.scenarios.services import home_card_context
 
 from .health import database_health, task_queue_health
 
+HOME_LEAVES_OUT = ("auth.login", "auth.logout", "scenario.trigger.requested")
+
 
 @require_GET
 def home(request: AppRequest) -> HttpResponse:
-    events = AuditEvent.objects.visible_to(request.user).recent(10)
+    # What people did, not that they came and went; a start shows once, with its outcome (its
+    # "requested" twin stays in the audit log). The recent starts card lists starts in flight.
+    events = (
+        AuditEvent.objects.visible_to(request.user).exclude(action__in=HOME_LEAVES_OUT).recent(10)
+    )
     context = {"recent_events": events, **home_card_context(), **imports_card_context()}
     return render(request, "web/home.html", context)
 
