@@ -161,6 +161,7 @@ class AuditEvent(models.Model):
         DENIED = "denied", "Refused"
         PENDING = "pending", "Pending"
         UNKNOWN = "unknown", "Outcome unknown"
+        PARTIAL = "partial", "Partly done"
 
     # Set by record_event inside the append lock (not auto_now_add) because the value is part of
     # the event's hash, which must be computed before the INSERT.

@@ -234,6 +234,16 @@ def _trigger_requested(event: AuditEvent) -> str:
 
 @sentence(Action.TRIGGER_PERFORMED)
 def _trigger_performed(event: AuditEvent) -> str:
+    if event.outcome == "partial":
+        data = event.data if isinstance(event.data, dict) else {}
+        done = int(data.get("succeeded") or 0)
+        total = done + sum(int(data.get(k) or 0) for k in ("failed", "unknown", "cancelled"))
+        rest = ", ".join(
+            f"{data[k]} {word}"
+            for k, word in (("failed", "failed"), ("unknown", "outcome unknown"))
+            if data.get(k)
+        )
+        return f"{_who(event)} started {_scenario(event)} for {done} of {total} profiles ({rest})"
     if event.outcome == "success":
         return f"{_who(event)} started {_scenario(event)} for {_profile(event)}"
     return (

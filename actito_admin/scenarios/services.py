@@ -842,7 +842,9 @@ def _finish(run: TriggerRun) -> None:
                 error=item.message,
             )
         else:
-            if counts["unknown"]:
+            if counts["succeeded"] and (counts["failed"] or counts["unknown"]):
+                outcome = "partial"  # 100 of 101 started is partly done, not "failed"
+            elif counts["unknown"]:
                 outcome = "unknown"
             elif counts["failed"]:
                 outcome = "failure"

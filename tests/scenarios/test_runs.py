@@ -308,3 +308,13 @@ def test_a_list_is_sent_evenly_over_the_minute_not_in_a_burst(marketer, doc, san
     gaps = [(later - earlier).total_seconds() for earlier, later in pairs]
     assert all(gap >= 0.2 for gap in gaps), f"starts came in a burst: {gaps}"
     assert (sent[-1] - sent[0]).total_seconds() < 5 * 0.25 + 1.0, "and still at the full pace"
+
+
+def test_a_list_with_most_started_and_one_failed_is_partly_done_not_failed(marketer, doc, sandbox):
+    run = confirmed_list(marketer, doc, "147471\n999999999\n")  # the second profile does not exist
+    _run_task(run)
+    event = AuditEvent.objects.get(action="scenario.trigger.performed")
+    assert event.outcome == "partial" and event.get_outcome_display() == "Partly done"
+    from actito_admin.audit.sentences import describe
+
+    assert "for 1 of 2 profiles (1 failed)" in describe(event)
