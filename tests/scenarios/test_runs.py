@@ -184,7 +184,7 @@ def test_a_list_is_confirmed_once_and_sends_each_profile_once(marketer, doc, san
     assert sorted(t["profile_id"] for t in sandbox.app.stats()["triggers"]) == [147471, 147472]
     assert AuditEvent.objects.filter(action="scenario.trigger.requested").count() == 1
     event = AuditEvent.objects.get(action="scenario.trigger.performed")
-    assert (event.outcome, event.data["succeeded"], event.data["failed"]) == ("failure", 2, 1)
+    assert (event.outcome, event.data["succeeded"], event.data["failed"]) == ("partial", 2, 1)
 
 
 def test_a_cancelled_list_sends_nothing_more(marketer, doc, sandbox):
@@ -306,7 +306,9 @@ def test_a_list_is_sent_evenly_over_the_minute_not_in_a_burst(marketer, doc, san
     sent = list(run.items.order_by("position").values_list("sent_at", flat=True))
     pairs = zip(sent, sent[1:], strict=False)
     gaps = [(later - earlier).total_seconds() for earlier, later in pairs]
-    assert all(gap >= 0.2 for gap in gaps), f"starts came in a burst: {gaps}"
+    # Spaced, give or take the database's own timing: no two starts back to back.
+    assert all(gap >= 0.12 for gap in gaps), f"starts came in a burst: {gaps}"
+    assert 0.2 <= sum(gaps) / len(gaps) <= 0.4, f"not one every 0.25 s on average: {gaps}"
     assert (sent[-1] - sent[0]).total_seconds() < 5 * 0.25 + 1.0, "and still at the full pace"
 
 
