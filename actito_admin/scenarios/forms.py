@@ -38,8 +38,16 @@ def pasted_or_uploaded(cleaned: dict[str, Any]) -> str:
         return raw.decode("cp1252", errors="replace")  # Excel's usual export
 
 
+# What marketers know first: the e-mail address, then other keys, ACTITO's own number last.
+_KEY_WORDS = {"emailAddress": "E-mail address (emailAddress)"}
+
+
 def attribute_choices(key_attributes: list[str]) -> list[tuple[str, str]]:
-    return [(PROFILE_ID, "profileId (ACTITO's number)"), *[(a, a) for a in key_attributes]]
+    keys = sorted(key_attributes, key=lambda name: name != "emailAddress")
+    return [
+        *[(a, _KEY_WORDS.get(a, a)) for a in keys],
+        (PROFILE_ID, "ACTITO's profile number (profileId)"),
+    ]
 
 
 class SearchForm(forms.Form):

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0006_text_search_index'),
+        ("audit", "0006_text_search_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='outcome',
-            field=models.CharField(choices=[('success', 'Succeeded'), ('failure', 'Failed'), ('denied', 'Refused'), ('pending', 'Pending'), ('unknown', 'Outcome unknown'), ('partial', 'Partly done')], default='success', max_length=16),
+            model_name="auditevent",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("success", "Succeeded"),
+                    ("failure", "Failed"),
+                    ("denied", "Refused"),
+                    ("pending", "Pending"),
+                    ("unknown", "Outcome unknown"),
+                    ("partial", "Partly done"),
+                ],
+                default="success",
+                max_length=16,
+            ),
         ),
     ]
