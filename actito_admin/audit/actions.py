@@ -35,6 +35,7 @@ class Action(StrEnum):
     IMPORT_VALIDATED = "import.validated"
     IMPORT_SUBMITTED = "import.submitted"
     IMPORT_FINISHED = "import.finished"
+    IMPORT_REFUSED = "import.refused"
     IMPORT_FAILED = "import.failed"
     IMPORT_FILE_DOWNLOADED = "import.file_downloaded"
     IMPORT_TEMPLATE_SAVED = "import.template_saved"

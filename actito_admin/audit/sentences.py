@@ -303,8 +303,21 @@ def _import_submitted(event: AuditEvent) -> str:
 @sentence(Action.IMPORT_FINISHED)
 def _import_finished(event: AuditEvent) -> str:
     created, updated = _d(event, "rows_created"), _d(event, "rows_updated")
+    refused, read = _d(event, "rows_refused"), _d(event, "rows_read")
     counts = f": {created or 0} created, {updated or 0} updated" if created or updated else ""
+    if refused:
+        of = f" of {read}" if read else ""
+        return (
+            f"import of {_file(event)}{_table(event)} partly refused{counts}, {refused}{of} refused"
+        )
     return f"import of {_file(event)}{_table(event)} finished{counts}"
+
+
+@sentence(Action.IMPORT_REFUSED)
+def _import_refused(event: AuditEvent) -> str:
+    refused = _d(event, "rows_refused")
+    rows = f" (all {refused} rows)" if refused else ""
+    return f"ACTITO refused every row of {_file(event)}{_table(event)}{rows}: nothing was imported"
 
 
 @sentence(Action.IMPORT_FAILED)

@@ -28,7 +28,16 @@ from .sentences import KNOWN_TARGET_TYPES
 from .services import record_event
 
 # Keys of `data` that tie an event to other systems; shown apart on the detail page.
-RELATED_ID_KEYS = ("task_id", "interactionBusinessKey", "executionId")
+# The ids an event's data may hold, in the one spelling the recording code uses, with the
+# words the detail page shows for each (the key itself follows in small print).
+RELATED_IDS: tuple[tuple[str, str], ...] = (
+    ("execution_id", "ACTITO import (execution)"),
+    ("interaction_business_key", "Reference for ACTITO support"),
+    ("run_id", "Scenario run in this console"),
+    ("import_id", "Import in this console"),
+    ("event_id", "ExpertSender CDP event"),
+    ("task_id", "Background task"),
+)
 RELATED_LIMIT = 50
 
 
@@ -98,8 +107,8 @@ def _filter_url(target_type: str, target_id: str) -> str:
 def event_detail(request: AppRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(AuditEvent.objects.visible_to(request.user), pk=pk)
     data = event.data if isinstance(event.data, dict) else {}
-    related_ids = [("Request id", event.request_id)] if event.request_id else []
-    related_ids += [(key, str(data[key])) for key in RELATED_ID_KEYS if data.get(key)]
+    related_ids = [("Web request", "request_id", event.request_id)] if event.request_id else []
+    related_ids += [(label, key, str(data[key])) for key, label in RELATED_IDS if data.get(key)]
     same_run = (
         AuditEvent.objects.visible_to(request.user).same_run_as(event).newest_first()
         if event.request_id or event.target_id

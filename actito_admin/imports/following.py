@@ -23,6 +23,7 @@ from . import conf
 from .events import audit_end
 from .files import new_name, upload_dir
 from .models import ImportJob
+from .saved_mappings import remember_mapping
 from .services import send_unknown, validation_failed
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,22 @@ def _finish(job: ImportJob, execution: Execution, client: ActitoClient) -> Impor
     else:
         job.ended(failure="", at=timezone.now())
         job.save()
-        audit_end(job, "import.finished", AuditEvent.Outcome.SUCCESS)
+        _audit_outcome(job)
+        if job.remember_mapping and job.ended_well:
+            remember_mapping(job)
     return job
+
+
+def _audit_outcome(job: ImportJob) -> None:
+    """One event per ending, its outcome true to the counts: every row refused is a failure,
+    some refused is partly done."""
+    refused = {"rows_refused": job.refused_rows, "rows_read": job.rows_read}
+    if job.status == ImportJob.Status.REFUSED:
+        audit_end(job, "import.refused", AuditEvent.Outcome.FAILURE, **refused)
+    elif job.status == ImportJob.Status.PARTLY_REFUSED:
+        audit_end(job, "import.finished", AuditEvent.Outcome.PARTIAL, **refused)
+    else:
+        audit_end(job, "import.finished", AuditEvent.Outcome.SUCCESS)
 
 
 def _poll_gave_up(job: ImportJob) -> ImportJob:

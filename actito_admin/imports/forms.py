@@ -122,6 +122,8 @@ class MappingForm(forms.Form):
     save_template = forms.BooleanField(
         label="Remember this mapping for files with the same columns",
         required=False,
+        help_text="It is saved once ACTITO has imported the file, not before: a mapping "
+        "ACTITO refuses is never remembered.",
     )
 
     def __init__(self, *args: Any, headers: list[str], table: ImportTable, **kwargs: Any) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from actito_admin.precompiled import PrecompiledQuery
 
@@ -89,7 +90,9 @@ class ImportJob(models.Model):
         QUEUED = "queued", "Queued"
         UPLOADING = "uploading", "Uploading to ACTITO"
         IN_PROGRESS = "in_progress", "In progress at ACTITO"
-        FINISHED = "finished", "Finished"
+        FINISHED = "finished", "Done"
+        PARTLY_REFUSED = "partly_refused", "Partly refused"
+        REFUSED = "refused", "All rows refused"
         FAILED = "failed", "Failed"
         UNKNOWN = "unknown", "Outcome unknown"
 
@@ -101,7 +104,16 @@ class ImportJob(models.Model):
         Status.UPLOADING,
         Status.IN_PROGRESS,
     )
-    FINAL = (Status.FINISHED, Status.FAILED, Status.UNKNOWN)
+    FINAL = (
+        Status.FINISHED,
+        Status.PARTLY_REFUSED,
+        Status.REFUSED,
+        Status.FAILED,
+        Status.UNKNOWN,
+    )
+    # Ended well enough that the mapping it used is worth remembering: at most this share of the
+    # rows ACTITO read were refused (a stray bad address is not a wrong mapping).
+    REMEMBER_REFUSED_SHARE = 0.1
     CHECK = (Status.VALIDATING, Status.CHECKING)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
@@ -133,6 +145,10 @@ class ImportJob(models.Model):
     mode = models.CharField(max_length=20, default="CREATE_OR_UPDATE")
     report_recipients = models.JSONField(default=list, blank=True)
     leave_out_invalid = models.BooleanField(default=True)
+    # "Remember this mapping" was ticked: it is saved once this import ends well, not before,
+    # so a mapping ACTITO refused never comes back as "saved".
+    remember_mapping = models.BooleanField(default=False)
+    mapping_remembered = models.BooleanField(default=False)
     output_encoding = models.CharField(max_length=16, default="UTF-8")
 
     # --- the dry run ----------------------------------------------------------------------------
@@ -306,12 +322,63 @@ class ImportJob(models.Model):
         self.finished_at = at
 
     def ended(self, *, failure: str, at: dt.datetime) -> None:
-        """ACTITO's execution is over: finished, or failed when `failure` says why."""
-        to = self.Status.FAILED if failure else self.Status.FINISHED
-        self._move([self.Status.IN_PROGRESS], to)
+        """ACTITO's execution is over: failed when `failure` says why, else what its counts say
+        (done, partly refused or all refused)."""
+        self._move([self.Status.IN_PROGRESS], self._ending(failure))
         self.failure = failure
         self.finished_at = at
         self.next_poll_at = None
+
+    def _ending(self, failure: str) -> str:
+        if failure:
+            return self.Status.FAILED
+        refused, accepted = self.refused_rows, self.accepted_rows
+        if refused and not accepted:
+            return self.Status.REFUSED
+        if refused:
+            return self.Status.PARTLY_REFUSED
+        return self.Status.FINISHED
+
+    def _count(self, name: str) -> int:
+        value = (self.counts or {}).get(name)
+        return value if isinstance(value, int) else 0
+
+    @property
+    def refused_rows(self) -> int:
+        return self._count("errors")
+
+    @property
+    def accepted_rows(self) -> int:
+        return sum(self._count(n) for n in ("inserted", "updated", "deleted"))
+
+    @property
+    def rows_read(self) -> int:
+        """The rows ACTITO read; its own figure, else what it accepted and refused."""
+        return self._count("read") or self.accepted_rows + self.refused_rows
+
+    @property
+    def ended_well(self) -> bool:
+        if self.status == self.Status.FINISHED:
+            return True
+        if self.status != self.Status.PARTLY_REFUSED:
+            return False
+        return self.refused_rows <= self.REMEMBER_REFUSED_SHARE * max(self.rows_read, 1)
+
+    @property
+    def nothing_to_send(self) -> bool:
+        """Checked, but no row passed: there is nothing ACTITO could import."""
+        return self.status == self.Status.VALIDATED and not self.report.get("can_import", False)
+
+    @property
+    def status_key(self) -> str:
+        """The status as shown (CSS class and label): a check that left no row says so."""
+        return "nothing" if self.nothing_to_send else self.status
+
+    @property
+    def status_label(self) -> str:
+        if self.nothing_to_send:
+            return str(_("Nothing to send"))
+        return str(self.get_status_display())
 
     @property
     def encoding_label(self) -> str:

@@ -33,7 +33,16 @@ def template_for(job: ImportJob) -> MappingTemplate | None:
     ).first()
 
 
-def mapping_template_save(*, actor: User, job: ImportJob) -> MappingTemplate:
+def remember_mapping(job: ImportJob) -> MappingTemplate:
+    """The import that used this mapping ended well: remember it now, in the name of the person
+    who sent it (the worker has no user of its own), and say so on the import's page."""
+    template = mapping_template_save(actor=job.submitted_by, job=job)
+    ImportJob.objects.filter(pk=job.pk).update(mapping_remembered=True)
+    job.mapping_remembered = True
+    return template
+
+
+def mapping_template_save(*, actor: User | None, job: ImportJob) -> MappingTemplate:
     """Remember the job's mapping for files with the same headers (audited when it changes)."""
     scope, key = get_connection().scope, header_key(job.headers)
     previous = MappingTemplate.objects.filter(
@@ -58,6 +67,7 @@ def mapping_template_save(*, actor: User, job: ImportJob) -> MappingTemplate:
     if created or changed or (previous and previous.mode != job.mode):
         record_event(
             actor=actor,
+            actor_username=actor.get_username() if actor else "",
             action="import.template_saved",
             target=template,
             data={

@@ -46,7 +46,7 @@ from .mapping import (
 from .models import ImportJob
 from .oneshot import build_oneshot_definition
 from .pipeline import MappingNotReady, prepare_import
-from .saved_mappings import mapping_template_save, template_for
+from .saved_mappings import template_for
 from .writers import OutputOptions, PreparedFile
 
 logger = logging.getLogger(__name__)
@@ -267,10 +267,11 @@ def import_job_validate_request(
             report_recipients=report_recipients,
             leave_out_invalid=leave_out_invalid,
         )
+        # Remembered only once ACTITO has taken the rows (see following._finish): a mapping
+        # that makes ACTITO refuse the file must not come back as "saved".
+        job.remember_mapping = save_template
         job.save()
         remove_files(*stale)
-        if save_template:
-            mapping_template_save(actor=actor, job=job)
         transaction.on_commit(
             lambda: async_task("actito_admin.imports.tasks.import_job_validate", job.pk)
         )

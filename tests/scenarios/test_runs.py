@@ -68,6 +68,18 @@ def test_a_run_succeeds_with_the_interaction_business_key_and_is_audited(markete
     assert event.data["actito_status"] == 200 and event.data["run_id"] == run.pk
 
 
+def test_the_audit_detail_of_a_start_shows_the_ids_it_recorded(marketer, doc, admin_user, client):
+    run = _run_task(_request(marketer, doc))
+    client.force_login(admin_user)
+    for action in ("scenario.trigger.requested", "scenario.trigger.performed"):
+        event = AuditEvent.objects.get(action=action)
+        page = client.get(f"/audit/{event.pk}/").content.decode()
+        assert "No ids were recorded" not in page, f"{action}: its ids are not shown"
+        assert f'data-id="run_id">{run.pk}<' in page, f"{action}: the run id is missing"
+    assert f'data-id="interaction_business_key">{run.item.interaction_business_key}<' in page
+    assert "Reference for ACTITO support" in page
+
+
 def test_a_redelivered_task_never_sends_a_finished_run_again(marketer, doc, sandbox):
     run = _run_task(_request(marketer, doc))
     _run_task(run)

@@ -76,6 +76,17 @@ def run_send_and_follow(job: ImportJob) -> ImportJob:
     return job
 
 
+def import_through(client: Any, job: ImportJob, data: dict[str, str]) -> ImportJob:
+    """Check with this mapping form, send and follow to the end: a mapping ticked "Remember" is
+    saved only when such an import ends well."""
+    response = client.post(f"/imports/{job.pk}/validate/", data)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    job = run_validation(ImportJob.objects.get(pk=job.pk))
+    assert job.can_submit, job.report
+    client.post(f"/imports/{job.pk}/submit/")
+    return run_send_and_follow(job)
+
+
 @pytest.fixture
 def upload_dir(settings: Any, tmp_path: Any) -> Any:
     settings.UPLOAD_DIR = tmp_path / "uploads"

@@ -24,6 +24,7 @@ from tests.imports.test_limits import zip_of_repeated_text
 from tests.imports.web._web import (
     DEMODOC,
     choose_demodoc,
+    import_through,
     mapping_post,
     quota_used,
     run_send_and_follow,
@@ -254,7 +255,7 @@ def test_a_mode_needing_a_key_cannot_be_checked_without_a_key_column(client_as_m
 def test_a_saved_mapping_is_applied_when_the_same_headers_come_back(client_as_marketer, sandbox):
     job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
     data = mapping_post(job, col3_target="", col2_target="lastName")  # Langue: don't import
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", data)
+    import_through(client_as_marketer, job, data)
     assert MappingTemplate.objects.count() == 1
 
     again = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "again.csv"))
@@ -264,17 +265,17 @@ def test_a_saved_mapping_is_applied_when_the_same_headers_come_back(client_as_ma
 
 def test_remembering_a_mapping_is_audited_only_when_it_changes(client_as_marketer, sandbox):
     job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
+    import_through(client_as_marketer, job, mapping_post(job))
     saved = AuditEvent.objects.filter(action="import.template_saved")
     assert saved.count() == 1 and saved.get().data["created"] is True
     assert "mark saved a mapping for table «demodoc»" in describe(saved.get())
 
     same = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "same.csv"))
-    client_as_marketer.post(f"/imports/{same.pk}/validate/", mapping_post(same))
+    import_through(client_as_marketer, same, mapping_post(same))
     assert saved.count() == 1, "saving an unchanged mapping again is no news"
 
     other = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "other.csv"))
-    client_as_marketer.post(f"/imports/{other.pk}/validate/", mapping_post(other, col3_target=""))
+    import_through(client_as_marketer, other, mapping_post(other, col3_target=""))
     latest = saved.order_by("-id").first()
     assert saved.count() == 2 and latest.data["changed_columns"] == ["Langue"], latest.data
 
@@ -552,7 +553,7 @@ def test_a_check_or_upload_whose_worker_died_is_recovered(marketer):
 
 def test_a_saved_mapping_can_be_forgotten(client_as_marketer, sandbox):
     job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
+    import_through(client_as_marketer, job, mapping_post(job))
     template = MappingTemplate.objects.get()
     assert "E-mail" in client_as_marketer.get("/imports/mappings/").content.decode()
     client_as_marketer.post(f"/imports/mappings/{template.pk}/delete/")

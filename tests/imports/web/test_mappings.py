@@ -7,7 +7,13 @@ import pytest
 from actito_admin.audit.models import AuditEvent
 from actito_admin.audit.sentences import describe
 from actito_admin.imports.models import MappingTemplate
-from tests.imports.web._web import DEMODOC, choose_demodoc, mapping_post, uploaded_job
+from tests.imports.web._web import (
+    DEMODOC,
+    choose_demodoc,
+    import_through,
+    mapping_post,
+    uploaded_job,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_dir", "fresh_cache")]
 
@@ -24,9 +30,9 @@ EDITED = {
 
 
 def _saved_mapping(client) -> MappingTemplate:
-    """Check a file with "Remember this mapping" ticked, as a marketer does."""
+    """Import a file with "Remember this mapping" ticked, as a marketer does."""
     job = choose_demodoc(client, uploaded_job(client))
-    client.post(f"/imports/{job.pk}/validate/", mapping_post(job))
+    import_through(client, job, mapping_post(job))
     return MappingTemplate.objects.get()
 
 
@@ -75,7 +81,7 @@ def test_remembering_a_mapping_on_an_import_still_replaces_an_edited_one(
     template = _saved_mapping(client_as_marketer)
     _edit(client_as_marketer, template)
     job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "again.csv"))
-    client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job, col3_target=""))
+    import_through(client_as_marketer, job, mapping_post(job, col3_target=""))
     template.refresh_from_db()
     assert "Langue" not in {m["header"] for m in template.mapping}
     assert MappingTemplate.objects.count() == 1
