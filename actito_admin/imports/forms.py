@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from actito_admin.listing import DateRangeForm
 
 from .conf import max_import_bytes
+from .conversions import AUTO, FORMAT_CHOICES
 from .csvfile import ENCODING_LABELS, human_size
 from .mapping import IMPORT_MODES, MODE_HELP, OPTION_FIELDS, ImportTable, job_mapping_from
 from .models import ImportJob
@@ -146,6 +147,14 @@ class MappingForm(forms.Form):
                 self.fields[f"col{i}_{option}"] = forms.BooleanField(
                     label=OPTION_LABELS[option], required=False
                 )
+            self.fields[f"col{i}_value_format"] = forms.ChoiceField(
+                label="Values are written as",
+                choices=FORMAT_CHOICES,
+                required=False,
+                initial=AUTO,
+                help_text="Dates, numbers and phone numbers are converted to what ACTITO "
+                "expects (1967-05-26, 12.50, +32498792185).",
+            )
 
     def columns(self) -> list[dict[str, Any]]:
         """Per column: header, its target field and its option fields (for the template)."""
@@ -155,6 +164,7 @@ class MappingForm(forms.Form):
                 "header": header,
                 "target": self[f"col{i}_target"],
                 "options": [self[f"col{i}_{option}"] for option in OPTION_FIELDS],
+                "value_format": self[f"col{i}_value_format"],
             }
             for i, header in enumerate(self.headers)
         ]
@@ -181,6 +191,7 @@ class MappingForm(forms.Form):
                         "header": header,
                         "target": target,
                         **{o: bool(data.get(f"col{i}_{o}")) for o in OPTION_FIELDS},
+                        "value_format": data.get(f"col{i}_value_format") or AUTO,
                     }
                 )
         data["mapping"] = mapping
@@ -227,6 +238,7 @@ def _mapping_initial(source: Any) -> dict[str, Any]:
         initial[f"col{i}_target"] = m["target"] if m else SKIP
         for option in OPTION_FIELDS:
             initial[f"col{i}_{option}"] = bool(m and m.get(option))
+        initial[f"col{i}_value_format"] = (m or {}).get("value_format") or AUTO
     return initial
 
 

@@ -131,6 +131,8 @@ class ColumnMapping:
     ignore_invalid_values: bool = False
     ignore_values_when_already_known: bool = False
     merge_values_when_multivalued: bool = False
+    # How the values are written in the file (conversions.FORMAT_CHOICES); "auto" recognises it.
+    value_format: str = "auto"
 
 
 # ACTITO's per-column options, as stored in a job's or a saved mapping's JSON.
@@ -168,7 +170,10 @@ def job_mapping_from(mapping: Sequence[Mapping[str, Any]]) -> list[ColumnMapping
     """The stored JSON mapping ([{header, target, ignore_…}]) as ColumnMappings."""
     return [
         ColumnMapping(
-            header=m["header"], target=m["target"], **{k: bool(m.get(k)) for k in OPTION_FIELDS}
+            header=m["header"],
+            target=m["target"],
+            value_format=str(m.get("value_format") or "auto"),
+            **{k: bool(m.get(k)) for k in OPTION_FIELDS},
         )
         for m in mapping
     ]

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import itemgetter, ne
 from pathlib import Path
 from typing import Any
 
+from .conversions import ValueFormat, resolve
 from .csvfile import (
     DEFAULT_LIMITS,
     CsvFormat,
@@ -26,8 +27,15 @@ from .csvfile import (
     line_breaks,
     open_csv,
 )
-from .mapping import ColumnMapping, ImportMode, ImportTable
-from .validation import MODES_NEEDING_KEY, MappingProblem, Rule, check_mapping, rules_for
+from .mapping import ColumnMapping, ImportMode, ImportTable, Target
+from .validation import (
+    MODES_NEEDING_KEY,
+    MappingProblem,
+    Rule,
+    check_mapping,
+    rules_for,
+    value_kind,
+)
 from .writers import (
     ACTITO_ENCODINGS,
     ActitoFileWriter,
@@ -37,6 +45,8 @@ from .writers import (
 )
 
 BATCH_ROWS = 4096
+FORMAT_SAMPLES = 500  # values per column that a recognised format ("auto") is decided on
+EXAMPLES_PER_PROBLEM = 3
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,66 @@ class RowError:
 
 
 @dataclass
+class ColumnReport:
+    """What happened to one mapped column: how its values were read and what was wrong."""
+
+    header: str
+    target: str
+    read_as: str = ""  # the format its values were converted from, in plain words
+    format_key: str = ""  # conversions.FORMAT_CHOICES key ("dmy", "comma", "phone:BE"…)
+    note: str = ""  # e.g. dates that fit day/month and month/day alike
+    converted: int = 0  # values changed to ACTITO's format
+    problems: Counter[str] = field(default_factory=Counter)  # rule code -> values
+    examples: dict[str, list[str]] = field(default_factory=dict)  # rule code -> a few values
+    messages: dict[str, str] = field(default_factory=dict)  # rule code -> the first message
+
+
+# What to do about each kind of problem, said once per column in the check's report.
+FIXES: dict[str, str] = {
+    "INVALID_DATE": "If the dates are written another way, choose their format for this column "
+    "(step 3, Options).",
+    "INVALID_DATETIME": "If the dates are written another way, choose their format for this "
+    "column (step 3, Options).",
+    "INVALID_DECIMAL": "If the numbers use another decimal sign, choose it for this column "
+    "(step 3, Options).",
+    "INVALID_INTEGER": "Whole numbers only. If they use another thousands sign, choose it for "
+    "this column (step 3, Options).",
+    "INVALID_PHONE": "Numbers without +country code are read with the country chosen for this "
+    "column (step 3, Options); correct the others in the file.",
+    "INVALID_EMAIL": "Correct these addresses in the file, or leave these rows out.",
+    "INVALID_TITLE": "Use Mr, Mrs or Ms.",
+    "INVALID_BOOLEAN": "Use yes or no words.",
+    "INVALID_CATEGORY": "Use one of the table's categories.",
+    "VALUE_TOO_LONG": "Shorten these values.",
+    "MISSING_MANDATORY_VALUE": "Fill in this column for people who are not in the table yet.",
+}
+
+
+def column_summaries(columns: Sequence[ColumnReport]) -> list[dict[str, Any]]:
+    """The per-column part of a report as stored with a job: worst problem first."""
+    return [
+        {
+            "header": c.header,
+            "target": c.target,
+            "read_as": c.read_as,
+            "note": c.note,
+            "converted": c.converted,
+            "problems": [
+                {
+                    "code": code,
+                    "count": count,
+                    "message": c.messages.get(code, ""),
+                    "examples": c.examples.get(code, []),
+                    "fix": FIXES.get(code, ""),
+                }
+                for code, count in c.problems.most_common()
+            ],
+        }
+        for c in columns
+    ]
+
+
+@dataclass
 class ValidationReport:
     headers: list[str]
     mapping_problems: list[MappingProblem] = field(default_factory=list)
@@ -65,6 +135,7 @@ class ValidationReport:
     warnings_by_code: Counter[str] = field(default_factory=Counter)
     first_errors: list[RowError] = field(default_factory=list)
     first_warnings: list[RowError] = field(default_factory=list)
+    columns: list[ColumnReport] = field(default_factory=list)  # per mapped column, file order
     error_file: Path | None = None  # written only when some row is invalid
 
     @property
@@ -177,7 +248,13 @@ def prepare_import(
 class _Column:
     index: int
     header: str
-    rules: list[Rule]
+    target: Target
+    chosen_format: str
+    ignore_invalid: bool
+    checked: bool  # False: the value is carried, not read (a deletion reads only the key)
+    report: ColumnReport
+    rules: list[Rule] = field(default_factory=list)
+    value_format: ValueFormat | None = None
 
 
 def _projector(indices: list[int]) -> Callable[[list[str]], Sequence[str]]:
@@ -212,6 +289,7 @@ def _run(
             raise MappingNotReady([p for p in problems if p.blocking])
         report = ValidationReport(headers=headers, mapping_problems=problems)
         columns, key_indices = _plan_checks(headers, table, mapping, mode)
+        report.columns = [c.report for c in columns]
 
         writer: ActitoFileWriter | None = None
         errors: ErrorFileWriter | None = None
@@ -229,6 +307,7 @@ def _run(
                 columns=columns,
                 key_indices=key_indices,
                 width=len(headers),
+                mode=mode,
                 writer=writer,
                 project=project,
                 leave_out_invalid=writer is not None and writer.options.leave_out_invalid_rows,
@@ -268,14 +347,45 @@ def _plan_checks(
         is_key = target.attribute is not None and target.attribute.unique
         if is_key:
             key_indices.append(index)
-        checked = mode != "DELETE" or is_key  # a deletion only reads the key
-        rules = (
-            rules_for(target, mode=mode, ignore_invalid=column.ignore_invalid_values)
-            if checked
-            else []
+        columns.append(
+            _Column(
+                index,
+                column.header,
+                target,
+                chosen_format=column.value_format,
+                ignore_invalid=column.ignore_invalid_values,
+                checked=mode != "DELETE" or is_key,  # a deletion only reads the key
+                report=ColumnReport(column.header, target.name),
+            )
         )
-        columns.append(_Column(index, column.header, rules))
     return columns, key_indices if mode in MODES_NEEDING_KEY else []
+
+
+def _settle_formats(columns: list[_Column], rows: list[list[str]], mode: ImportMode) -> None:
+    """Decide each column's format from the first batch's values, then its rules (whose
+    messages name the format). Both passes over a file (check, prepare) decide alike."""
+    for column in columns:
+        if not column.checked:
+            continue
+        i = column.index
+        samples: list[str] = []
+        for row in rows:
+            if i < len(row) and row[i]:
+                samples.append(row[i])
+                if len(samples) == FORMAT_SAMPLES:
+                    break
+        value_format = resolve(value_kind(column.target), column.chosen_format, samples)
+        if value_format.convert is not None:
+            column.value_format = value_format
+            column.report.read_as = str(value_format.label)
+            column.report.format_key = value_format.key
+            column.report.note = str(value_format.note)
+        column.rules = rules_for(
+            column.target,
+            mode=mode,
+            ignore_invalid=column.ignore_invalid,
+            read_as=column.report.read_as,
+        )
 
 
 def _open_output(
@@ -298,6 +408,7 @@ def _scan(
     columns: list[_Column],
     key_indices: list[int],
     width: int,
+    mode: ImportMode,
     writer: ActitoFileWriter | None,
     project: Callable[[list[str]], Sequence[str]] | None,
     leave_out_invalid: bool,
@@ -313,9 +424,13 @@ def _scan(
     left_out = 0
     line = reader.line_num  # physical lines consumed so far (the header may span several)
     key_getters = [itemgetter(i) for i in key_indices]
+    settled = False
     while batch := reader.batch(BATCH_ROWS):
         end_line = reader.line_num
         rows, starts = _locate_rows(batch, line, end_line, report)
+        if not settled and rows:
+            _settle_formats(columns, rows, mode)
+            settled = True
         first_row = report.rows_read + 1
         report.rows_read += len(rows)
 
@@ -393,19 +508,37 @@ def _check_values(
     shaped_at: list[int] | None,
     issues: dict[int, list[Issue]],
 ) -> None:
-    """Each rule runs over a whole column of the batch at once (see validation.py)."""
+    """Each column of the batch is converted to ACTITO's format (in the rows themselves, so
+    that what is written is what was checked), then each rule runs over it at once (see
+    validation.py)."""
     for column in columns:
         if not column.rules:
             continue
-        values = list(map(itemgetter(column.index), shaped))
+        index = column.index
+        values = list(map(itemgetter(index), shaped))
+        if column.value_format is not None and column.value_format.convert is not None:
+            converted = column.value_format.convert(values)
+            changed = sum(map(ne, values, converted))
+            if changed:
+                column.report.converted += changed
+                for row, value in zip(shaped, converted, strict=True):
+                    row[index] = value
+                values = converted
+        report = column.report
         for rule in column.rules:
             for j in rule.find_invalid(values):
                 i = shaped_at[j] if shaped_at is not None else j
                 value = values[j]
-                message = f"Column “{column.header}”: {rule.describe(value)}"
+                described = rule.describe(value)
+                message = f"Column “{column.header}”: {described}"
                 issues.setdefault(i, []).append(
                     (rule.code, message, column.header, value, rule.blocking)
                 )
+                report.problems[rule.code] += 1
+                report.messages.setdefault(rule.code, described)
+                examples = report.examples.setdefault(rule.code, [])
+                if len(examples) < EXAMPLES_PER_PROBLEM and value not in examples:
+                    examples.append(value)
 
 
 def _check_keys(

@@ -95,7 +95,14 @@ def template_table(template: MappingTemplate) -> ImportTable | None:
 
 
 def _column_settings(mapping: Sequence[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
-    return {m["header"]: (m["target"], *(bool(m.get(o)) for o in OPTION_FIELDS)) for m in mapping}
+    return {
+        m["header"]: (
+            m["target"],
+            *(bool(m.get(o)) for o in OPTION_FIELDS),
+            m.get("value_format") or "auto",
+        )
+        for m in mapping
+    }
 
 
 def changed_columns(

@@ -45,7 +45,7 @@ from .mapping import (
 )
 from .models import ImportJob
 from .oneshot import build_oneshot_definition
-from .pipeline import MappingNotReady, prepare_import
+from .pipeline import MappingNotReady, column_summaries, prepare_import
 from .saved_mappings import template_for
 from .writers import OutputOptions, PreparedFile
 
@@ -328,6 +328,7 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
         "first_errors": [asdict(e) for e in report.first_errors],
         "first_warnings": [asdict(e) for e in report.first_warnings],
         "mapping_problems": [asdict(p) for p in report.mapping_problems],
+        "columns": column_summaries(report.columns),
         "can_import": report.can_import and prepared.rows_written > 0,
     }
     job.check_passed(

@@ -153,6 +153,7 @@ PATTERNS: dict[str, str] = {
 }
 BOOLEAN_VALUES = _case_variants({"TRUE", "FALSE", "1", "0", "Y", "N", "YES", "NO"})
 SEX_VALUES = _case_variants({"M", "F"})
+TITLE_VALUES = frozenset({"Mr", "Mrs", "Ms"})  # ETLF: exactly these spellings
 LANGUAGE_VALUES = _case_variants(LANGUAGE_CODES)
 COUNTRY_VALUES = _case_variants(COUNTRY_CODES)
 
@@ -190,7 +191,12 @@ _DESCRIBE: dict[str, Callable[[str], str]] = {
         f"{_spaces(v)}"
     ),
     "boolean": lambda v: (
-        f"“{v}” is not a yes/no value. Use TRUE or FALSE, 1 or 0, Y or N, YES or NO.{_spaces(v)}"
+        f"“{v}” is not a yes/no value. Use yes or no words (oui/non, ja/nee, yes/no), "
+        f"1 or 0, TRUE or FALSE, or x for yes.{_spaces(v)}"
+    ),
+    "title": lambda v: (
+        f"“{v}” is not a title ACTITO knows. Use Mr, Mrs or Ms (M., Mme, Mlle, Dhr., Mevr. "
+        "and Mevrouw are converted for you)."
     ),
     "sex": lambda v: f"“{v}” is not a sex code. Use M or F.{_spaces(v)}",
     "language": lambda v: _describe_code(v, "ISO 639-1 language", "FR, NL, EN", LANGUAGE_HINTS),
@@ -200,6 +206,7 @@ _FINDERS: dict[str, Finder] = {kind: regex_finder(p) for kind, p in PATTERNS.ite
 _FINDERS |= {
     "boolean": set_finder(BOOLEAN_VALUES),
     "sex": set_finder(SEX_VALUES),
+    "title": set_finder(TITLE_VALUES),
     "language": set_finder(LANGUAGE_VALUES),
     "country": set_finder(COUNTRY_VALUES),
 }
@@ -247,11 +254,32 @@ def value_kind(target: Target) -> str:
         return "date"
     if predefined in ("SEX", "GENDER"):
         return "sex"
+    if predefined in ("TITLE", "CIVILITY", "SALUTATION"):
+        return "title"
     if "LANGUAGE" in predefined:
         return "language"
     if "COUNTRY" in predefined:
         return "country"
     return _VALUE_TYPE_KINDS.get(attribute.value_type.upper(), "string")
+
+
+# Kinds whose values are converted from a format the marketer can choose (conversions.py).
+_READ_AS_KINDS = {
+    "date": "a date",
+    "datetime": "a date and time",
+    "decimal": "a number",
+    "integer": "a whole number",
+    "phone": "a phone number",
+}
+
+
+def _read_as_describer(kind: str, read_as: str) -> Callable[[str], str]:
+    what = _READ_AS_KINDS[kind]
+
+    def describe(v: str) -> str:
+        return f"“{v}” could not be read as {what} ({read_as}).{_spaces(v)}"
+
+    return describe
 
 
 @dataclass(frozen=True)
@@ -264,8 +292,12 @@ class Rule:
     blocking: bool = True
 
 
-def rules_for(target: Target, *, mode: ImportMode, ignore_invalid: bool = False) -> list[Rule]:
-    """The checks for a column mapped to `target`, in the order their messages should appear."""
+def rules_for(
+    target: Target, *, mode: ImportMode, ignore_invalid: bool = False, read_as: str = ""
+) -> list[Rule]:
+    """The checks for a column mapped to `target`, in the order their messages should appear.
+    `read_as` names the format the column's values were converted from (conversions.py), for
+    the messages about values that could not be read that way."""
     rules: list[Rule] = []
     kind = value_kind(target)
     attribute = target.attribute
@@ -273,7 +305,10 @@ def rules_for(target: Target, *, mode: ImportMode, ignore_invalid: bool = False)
     multi_valued = attribute is not None and attribute.multi_valued
     if kind in _FINDERS and not multi_valued:
         code = f"INVALID_{kind.upper()}"
-        rules.append(Rule(code, _FINDERS[kind], _DESCRIBE[kind], blocking))
+        describe = _DESCRIBE[kind]
+        if read_as and kind in _READ_AS_KINDS:
+            describe = _read_as_describer(kind, read_as)
+        rules.append(Rule(code, _FINDERS[kind], describe, blocking))
     elif kind == "category":
         shown = ", ".join(target.categories[:10])
 

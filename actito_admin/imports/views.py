@@ -25,6 +25,7 @@ from actito_admin.listing import numbered_page
 
 from . import files, saved_mappings, services
 from .conf import max_import_bytes
+from .conversions import AUTO, resolve
 from .csvfile import Detection, FileProblem
 from .forms import (
     FormatForm,
@@ -37,7 +38,7 @@ from .forms import (
 )
 from .mapping import MODE_HELP, ImportTable
 from .models import ImportJob, MappingTemplate
-from .validation import SYSTEM_ATTRIBUTES
+from .validation import SYSTEM_ATTRIBUTES, value_kind
 
 RUN = "accounts.run_imports"
 
@@ -194,8 +195,24 @@ def _columns(
         column["match"] = matches.get(column["header"])
         i = column["index"]
         # An example value helps recognise a column with a cryptic name.
-        column["sample"] = next((r[i] for r in rows if i < len(r) and r[i].strip()), "")
+        samples = [r[i] for r in rows if i < len(r) and r[i].strip()]
+        column["sample"] = samples[0] if samples else ""
+        column["sent_as"] = _sent_as(form, column, samples)
     return columns
+
+
+def _sent_as(form: MappingForm, column: dict[str, Any], samples: list[str]) -> str:
+    """The example as ACTITO will get it (26/05/1967 → 1967-05-26), for the field the column
+    goes to now; empty when it goes as it is."""
+    target = form.table.target(str(column["target"].value() or ""))
+    if target is None or not samples:
+        return ""
+    chosen = str(column["value_format"].value() or AUTO)
+    value_format = resolve(value_kind(target), chosen, samples)
+    if value_format.convert is None:
+        return ""
+    sent = value_format.convert(samples[:1])[0]
+    return sent if sent != samples[0] else ""
 
 
 def _status_context(job: ImportJob) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def gunzip(path) -> bytes:
 AWKWARD = (
     "E-mail;Nom;Pays;Note\r\n"
     "ann@x.be;Peeters;BE;ok\r\n"  # line 2, row 1
-    'bad-email;"Multi\r\nline";UK;two problems\r\n'  # lines 3-4, row 2
+    'bad-email;"Multi\r\nline";ZZ;two problems\r\n'  # lines 3-4, row 2
     "\r\n"  # line 5, blank
     "bob@x.be;Maes;FR\r\n"  # line 6, row 3: a column short
     "cid@x.be;Dubois;NL;fine\r\n"  # line 7, row 4
@@ -100,8 +100,8 @@ def test_the_error_csv_has_line_messages_and_the_original_columns(tmp_path, tabl
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["line", "errors", "E-mail", "Nom", "Pays", "Note"]
     assert [r[0] for r in rows[1:]] == ["3", "6"], "only invalid rows belong in the error file"
-    assert rows[1][2:] == ["bad-email", "Multi\r\nline", "UK", "two problems"]
-    assert "valid e-mail" in rows[1][1] and "Write “GB” instead" in rows[1][1], rows[1][1]
+    assert rows[1][2:] == ["bad-email", "Multi\r\nline", "ZZ", "two problems"]
+    assert "valid e-mail" in rows[1][1] and "“ZZ” is not a two-letter" in rows[1][1], rows[1][1]
 
 
 def test_no_error_csv_is_left_when_every_row_is_valid(tmp_path, table):
@@ -147,7 +147,7 @@ def test_a_row_without_any_key_value_cannot_be_updated(tmp_path, table):
 
 
 def test_ignore_invalid_values_turns_errors_into_warnings(tmp_path, table):
-    path = write_text(tmp_path, "i.csv", "E-mail;Nom;Pays\nann@x.be;Peeters;Belgium\n")
+    path = write_text(tmp_path, "i.csv", "E-mail;Nom;Pays\nann@x.be;Peeters;Belgica\n")
     mapping = [*MAPPING[:2], ColumnMapping("Pays", "country", ignore_invalid_values=True)]
     report = validate(path, table, mapping=mapping)
     assert report.rows_valid == 1 and report.warnings_by_code == {"INVALID_COUNTRY": 1}
