@@ -139,6 +139,10 @@ def stage_baseline(path: Path, work: Path) -> dict[str, float]:
 
 
 def _pipeline(path: Path, work: Path, *, two_pass: bool) -> dict[str, float]:
+    from django.conf import settings
+
+    if not settings.configured:  # the pipeline's sentences are translatable; English here
+        settings.configure(USE_I18N=False)
     from actito_admin.imports.csvfile import detect_csv
     from actito_admin.imports.mapping import ColumnMapping, match_headers
     from actito_admin.imports.pipeline import prepare_import, validate_csv

@@ -78,7 +78,11 @@ class ValueFormat:
     key: str
     label: Any  # plain words, translatable: "day/month/year (26/05/1967)"
     convert: Converter | None = None
-    note: str = ""  # said to the marketer, e.g. when the values fit two formats
+    note: Any = ""  # said to the marketer, e.g. when the values fit two formats
+    # False: only values not yet in ACTITO's format are converted (found by the column's check,
+    # at C speed). True where a valid-looking value still means something else: "1.234" in a
+    # decimal-comma column is 1234, and e-mail addresses are lower-cased.
+    every_value: bool = False
 
 
 AS_THEY_ARE = ValueFormat(AS_IS, _("as they are"))
@@ -231,7 +235,12 @@ def _number_format(kind: str, chosen: str, samples: Sequence[str]) -> ValueForma
         comma = sum(1 for v in cleaned if _COMMA_DECIMAL.fullmatch(v))
         point = sum(1 for v in cleaned if _POINT_THOUSANDS.fullmatch(v) or "." in v)
         style = "comma" if comma >= point and comma else "point"
-    return ValueFormat(style, _NUMBER_LABELS[style], _number_converter(style, kind))
+    return ValueFormat(
+        style,
+        _NUMBER_LABELS[style],
+        _number_converter(style, kind),
+        every_value=style == "comma",
+    )
 
 
 # --- Phone numbers -------------------------------------------------------------------------------
@@ -388,6 +397,7 @@ _FIXED: dict[str, ValueFormat] = {
     "email": ValueFormat(
         "email_clean",
         _("e-mail addresses without surrounding spaces, in lower case"),
-        lambda values: [v.strip().lower() for v in values],
+        lambda values: list(map(str.lower, map(str.strip, values))),  # C-level maps: fast
+        every_value=True,
     ),
 }
