@@ -24,7 +24,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from actito_admin.precompiled import PrecompiledQuery
 
@@ -387,6 +389,39 @@ class ImportJob(models.Model):
     @property
     def mode_label(self) -> str:
         return MODE_HELP.get(self.mode, (self.mode,))[0]
+
+    @property
+    def send_question(self) -> str:
+        """What sending will do, in plain words, for the confirmation before it is done."""
+        rows = int((self.prepared or {}).get("rows_written") or 0)
+        values = {"rows": number_format(rows, force_grouping=True), "table": self.table_name}
+        if self.mode == "DELETE":
+            text = ngettext(
+                "Delete %(rows)s person from %(table)s? This cannot be undone.",
+                "Delete %(rows)s people from %(table)s? This cannot be undone.",
+                rows,
+            )
+        elif self.mode == "CREATE_ONLY":
+            text = ngettext(
+                "Add %(rows)s new person to %(table)s? Anyone already there is refused.",
+                "Add %(rows)s new people to %(table)s? Anyone already there is refused.",
+                rows,
+            )
+        elif self.mode == "UPDATE_ONLY":
+            text = ngettext(
+                "Update %(rows)s person already in %(table)s? Nobody new is added.",
+                "Update %(rows)s people already in %(table)s? Nobody new is added.",
+                rows,
+            )
+        else:
+            text = ngettext(
+                "Send %(rows)s row to %(table)s: add the person if new, update them if "
+                "already there?",
+                "Send %(rows)s rows to %(table)s: add the new people and update the ones "
+                "already there?",
+                rows,
+            )
+        return text % values
 
 
 class MappingTemplate(models.Model):

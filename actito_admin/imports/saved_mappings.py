@@ -25,6 +25,16 @@ def header_key(headers: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(sorted(headers)).encode()).hexdigest()
 
 
+def latest_template_for_headers(headers: Sequence[str]) -> MappingTemplate | None:
+    """The most recently saved mapping for files with these column names, whatever its table:
+    a second upload of the same export goes where the first one went."""
+    return (
+        MappingTemplate.objects.filter(scope=get_connection().scope, header_key=header_key(headers))
+        .order_by("-updated_at")
+        .first()
+    )
+
+
 def template_for(job: ImportJob) -> MappingTemplate | None:
     if not job.table_id:
         return None

@@ -151,7 +151,12 @@ def _table_step(job: ImportJob, *, may_call_actito: bool) -> dict[str, Any]:
         tables = []
     if tables is None:  # not cached: offer the chosen table; "Reload the list" fetches all
         tables = [job.table_structure] if job.table_structure else []
-    context["table_form"] = TableForm(initial={"table": job.table_id}, tables=tables)
+    initial = job.table_id
+    saved = None if initial else saved_mappings.latest_template_for_headers(job.headers)
+    if saved is not None and any(str(t.get("id")) == saved.table_id for t in tables):
+        initial = saved.table_id
+        context["table_from_saved_mapping"] = saved
+    context["table_form"] = TableForm(initial={"table": initial}, tables=tables)
     return context
 
 

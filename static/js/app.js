@@ -11,14 +11,39 @@
     });
   }
 
-  // Ask before anything destructive: <button data-confirm="Delete this?">.
+  // Ask before anything destructive or costly: <button data-confirm="Delete this?"> opens our
+  // own dialog (base.html) with that question; data-confirm-yes names the button that goes
+  // ahead, data-confirm-danger paints it red. Confirming clicks the button again, for real.
+  var confirmed = null;
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");
-    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
+    if (!target) return;
+    if (confirmed === target) { confirmed = null; return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      if (window.confirm(target.getAttribute("data-confirm"))) { confirmed = target; target.click(); }
+      return;
     }
+    var ok = dialog.querySelector("[data-confirm-ok]");
+    dialog.querySelector("#confirm-dialog-text").textContent = target.getAttribute("data-confirm");
+    ok.textContent = target.getAttribute("data-confirm-yes") || ok.getAttribute("data-default-label");
+    ok.classList.toggle("danger", target.hasAttribute("data-confirm-danger"));
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue === "ok") { confirmed = target; target.click(); } else { target.focus(); }
+    };
+    dialog.showModal();
+    // Deleting starts on "Cancel"; everything else on the action itself.
+    (target.hasAttribute("data-confirm-danger") ? dialog.querySelector("[data-confirm-cancel]") : ok).focus();
   }, true);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("#confirm-dialog [data-confirm-ok], #confirm-dialog [data-confirm-cancel]");
+    if (!button) return;
+    var dialog = document.getElementById("confirm-dialog");
+    dialog.close(button.hasAttribute("data-confirm-ok") ? "ok" : "cancel");
+  });
 
   document.addEventListener("DOMContentLoaded", function () { dismissible(document); });
   document.addEventListener("htmx:load", function (event) { dismissible(event.target); });
@@ -65,6 +90,36 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // Dropping a file anywhere on <form data-drop-file> puts it in the form's file input.
+  function dropZoneOf(event) {
+    return event.target.closest ? event.target.closest("[data-drop-file]") : null;
+  }
+  ["dragenter", "dragover"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      var zone = dropZoneOf(event);
+      if (!zone) return;
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = dropZoneOf(event);
+    if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = dropZoneOf(event);
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    var input = zone.querySelector("input[type=file]");
+    var files = event.dataTransfer && event.dataTransfer.files;
+    if (!input || !files || !files.length) return;
+    input.files = files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    var chosen = zone.querySelector("[data-chosen-file]");
+    if (chosen) chosen.textContent = files[0].name;
   });
 
   // Upload progress: <form data-upload-progress> holds a <progress class="upload-progress">.

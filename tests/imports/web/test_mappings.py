@@ -159,3 +159,27 @@ def test_a_link_to_a_field_the_table_no_longer_has_is_pointed_out(client_as_mark
     template.save()
     page = client_as_marketer.get(f"/imports/mappings/{template.pk}/").content.decode()
     assert "demodoc no longer has <code>shoeSize</code> (column “Langue”)" in page
+
+
+def test_a_second_upload_with_the_same_columns_has_the_saved_mappings_table_chosen(
+    client_as_marketer, sandbox
+):
+    _saved_mapping(client_as_marketer)
+    job = uploaded_job(client_as_marketer, "again.csv")
+    page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+    assert f'<option value="{DEMODOC}" selected>demodoc</option>' in page, (
+        "the table of the saved mapping should be chosen for the marketer"
+    )
+    assert "Chosen for you: the mapping saved for files with these columns goes to demodoc" in (
+        page
+    )
+
+
+def test_a_saved_mapping_remembers_how_each_columns_values_are_written(client_as_marketer, sandbox):
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer))
+    import_through(client_as_marketer, job, mapping_post(job, col0_value_format="as_is"))
+    saved = MappingTemplate.objects.get()
+    assert saved.mapping[0]["value_format"] == "as_is", saved.mapping
+    job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "again.csv"))
+    page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+    assert '<option value="as_is" selected>' in page, "the saved value format was not applied"
