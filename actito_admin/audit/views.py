@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from actito_admin import csvflavour
 from actito_admin.listing import Pager, with_query
 from actito_admin.types import AppRequest
 
@@ -156,14 +158,19 @@ def event_export(request: AppRequest, fmt: str) -> HttpResponseBase:
         request=request,
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    name = f"audit-log-{stamp}.{fmt}"
+    body: Iterator[Any]
     if fmt == "csv":
         body = export.csv_lines(export.stream(events))
         content_type = "text/csv; charset=utf-8"
+        if csvflavour.excel_requested(request):
+            body = csvflavour.for_excel(csvflavour.encoded(body))
+            name = csvflavour.excel_name(name)
     else:
         body = export.jsonl_lines(export.stream(events))
         content_type = "application/jsonl; charset=utf-8"
     response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

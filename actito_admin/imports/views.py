@@ -6,6 +6,7 @@ accounts.run_imports. The live status fragment reads our database only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from actito_admin import live
+from actito_admin import csvflavour, live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError, ImportQuotaExceeded
 from actito_admin.listing import numbered_page
@@ -385,12 +386,27 @@ def job_error_file(request: AppRequest, pk: int) -> HttpResponseBase:
     if path is None:
         raise Http404("No error file for this import.")
     stem = job.original_name.split(".")[0] or "import"
+    name = f"{stem}-rows-with-errors.csv"
+    if csvflavour.excel_requested(request):
+        return _csv_stream(csvflavour.for_excel(_file_chunks(path)), csvflavour.excel_name(name))
     return FileResponse(
         open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
         as_attachment=True,
-        filename=f"{stem}-rows-with-errors.csv",
+        filename=name,
         content_type="text/csv",
     )
+
+
+def _file_chunks(path: Any) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 16):
+            yield chunk
+
+
+def _csv_stream(chunks: Iterator[bytes], name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_GET
@@ -402,9 +418,11 @@ def job_output(request: AppRequest, pk: int, member: str) -> HttpResponseBase:
     )
     if download is None:
         raise Http404("No such file for this import.")
-    response = StreamingHttpResponse(download.chunks, content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{download.name}"'
-    return response
+    if csvflavour.excel_requested(request):
+        return _csv_stream(
+            csvflavour.for_excel(download.chunks), csvflavour.excel_name(download.name)
+        )
+    return _csv_stream(download.chunks, download.name)
 
 
 # --- saved mappings ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from actito_admin import live
+from actito_admin import csvflavour, live
 from actito_admin.accounts.types import AppRequest
 from actito_admin.actito.errors import ActitoError
 from actito_admin.listing import numbered_page
@@ -382,8 +382,12 @@ def run_results_csv(request: AppRequest, pk: int) -> StreamingHttpResponse:
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="trigger-run-{run.pk}.csv"'
+    name = f"trigger-run-{run.pk}.csv"
+    body: Iterator[Any] = rows()
+    if csvflavour.excel_requested(request):
+        body, name = csvflavour.for_excel(csvflavour.encoded(body)), csvflavour.excel_name(name)
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -43,7 +43,7 @@ def test_an_admin_filters_the_log_and_exports_what_they_see(page, admin_user, ma
     assert results.get_by_text("mark started «Welcome» for john.smith@example.com").is_visible()
 
     with page.expect_download() as download_info:
-        results.get_by_role("link", name="CSV").click()
+        results.get_by_role("link", name="CSV", exact=True).click()
     path = download_info.value.path()
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert [row["description"] for row in rows] == [
