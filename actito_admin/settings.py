@@ -280,6 +280,26 @@ ECDP_CALLS_PER_MINUTE = env_int("ECDP_CALLS_PER_MINUTE", 300)
 ECDP_MAX_IN_FLIGHT = env_int("ECDP_MAX_IN_FLIGHT", 5)
 ECDP_TIMEOUT_SECONDS = float(os.environ.get("ECDP_TIMEOUT_SECONDS", "15"))
 
+# --- E-mail: a word to the person who started long work, when it ends ---------------------------
+# SMTP when EMAIL_HOST is set; otherwise the console backend prints messages (make run).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Actito Admin <actito-admin@localhost>")
+# Links in those e-mails point here (the address marketers open the console at).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+# Work that ends sooner than this is watched on screen: no e-mail for it.
+NOTIFY_AFTER_SECONDS = env_int("NOTIFY_AFTER_SECONDS", 60)
+
 # --- Audit ----------------------------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
 

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
+from .settings_page import my_settings
 from .throttle import address_locked
 
 
@@ -21,4 +22,5 @@ class LoginView(auth_views.LoginView):
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", my_settings, name="my_settings"),
 ]

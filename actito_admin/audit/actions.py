@@ -19,6 +19,7 @@ class Action(StrEnum):
     ROLE_CHANGED = "accounts.role_changed"
     PRIVILEGES_CHANGED = "accounts.privileges_changed"
     UNLOCKED = "accounts.unlocked"
+    SETTINGS_CHANGED = "accounts.settings_changed"
 
     CONNECTION_UPDATED = "connection.updated"
     CONNECTION_TEST_REQUESTED = "connection.test_requested"

@@ -169,6 +169,14 @@ def _login_failed(event: AuditEvent) -> str:
     return f"failed log-in as {_quoted(_d(event, 'username', event.actor_username or '?'))}"
 
 
+@sentence(Action.SETTINGS_CHANGED)
+def _settings_changed(event: AuditEvent) -> str:
+    names = event.data.get("changed") if isinstance(event.data, dict) else None
+    words = {"email": "e-mail address", "email_when_done": "e-mail when work ends"}
+    changed = ", ".join(words.get(n, str(n)) for n in names or []) or "nothing"
+    return f"{_who(event)} changed their own settings ({changed})"
+
+
 @sentence(Action.AUTH_LOCKED_OUT)
 def _locked_out(event: AuditEvent) -> str:
     name = _quoted(_d(event, "username", event.actor_username or "?"))

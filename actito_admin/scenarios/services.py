@@ -43,6 +43,7 @@ from .models import (
     TriggerItem,
     TriggerRun,
 )
+from .notices import tell_requester
 from .platforms import PLATFORMS, PlatformClient, platform_of
 from .platforms import stale_after_seconds as platform_stale_after
 from .references import PROFILE_ID, ParsedList, name_matches
@@ -864,6 +865,8 @@ def _finish(run: TriggerRun) -> None:
             data=data,
             outcome=outcome,
         )
+    if not run.is_one_call:
+        tell_requester(run, counts, outcome)
 
 
 # --- the home page --------------------------------------------------------------------------------
