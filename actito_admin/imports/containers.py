@@ -40,10 +40,11 @@ class ReadsInto(Protocol):
 class FileProblem(Exception):
     """A problem with the uploaded file that the person who uploaded it can fix."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, line: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.line = line  # where in the file, when one line is to blame
 
     def __repr__(self) -> str:
         return f"FileProblem({self.code!r}, {self.message!r})"

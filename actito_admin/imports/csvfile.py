@@ -62,6 +62,7 @@ _MAGIC_KINDS = (
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document"),
+    (b"PK\x03\x04", "an Excel workbook or another ZIP-based document"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"\x1f\x8b", "a gzip file inside the archive"),
@@ -114,6 +115,11 @@ def _binary_kind(sample: bytes) -> str | None:
     if sample and controls / len(sample) > 0.01:
         return "a binary file"
     return None
+
+
+def _looks_like_a_web_page(sample: bytes) -> bool:
+    start = sample[:2048].lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in start[:512]
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
@@ -310,6 +316,13 @@ def detect_csv(
         raise FileProblem(
             "EMPTY_FILE", f"{what[0].upper()}{what[1:]} is empty. There is nothing to import."
         )
+    if _looks_like_a_web_page(sample):
+        raise FileProblem(
+            "WEB_PAGE",
+            f"{what[0].upper()}{what[1:]} is a web page (HTML), not a CSV export: it was "
+            "probably saved from the browser. Use the tool's Export or Download CSV button "
+            "instead, and upload the file that gives you.",
+        )
     bom = _bom_encoding(sample)
     if bom is None and encoding is None:
         utf16 = _utf16_without_bom(sample)
@@ -475,6 +488,7 @@ class CsvReader:
                 f"From line {line} on, the file contains bytes that are not valid "
                 f"{self._format.encoding_label}. Choose the file's encoding yourself (files saved "
                 "by Excel on Windows are usually Windows-1252).",
+                line=line,
             )
         if isinstance(exc, csv.Error):
             if "field larger than field limit" in str(exc):

@@ -41,15 +41,23 @@ def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(
+        label="CSV file",
+        error_messages={
+            "empty": "This file is empty: it has no column names and no rows. Export it again "
+            "from your tool and upload the new file.",
+            "required": "Choose a file to upload (or drop it on this box).",
+            "invalid": "No file came with the form. Choose the file again.",
+        },
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The limit is a setting, so the sentence is made per form, not at import time.
         limit = max_import_bytes()
         self.fields["file"].help_text = (
-            "A .csv or .txt file, a .csv.gz, or a .zip holding exactly one CSV. Large files are "
-            "fine: what ACTITO receives is compressed again and must stay under "
+            "A .csv, .tsv or .txt file, a .csv.gz, or a .zip holding exactly one CSV. Large "
+            "files are fine: what ACTITO receives is compressed again and must stay under "
             f"{human_size(limit)} (about ten times that much plain CSV)."
         )
 

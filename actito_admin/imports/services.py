@@ -7,6 +7,7 @@ in django-q2 tasks (tasks.py) that claim their step first.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import shutil
@@ -32,6 +33,7 @@ from actito_admin.audit.models import AuditEvent
 from actito_admin.audit.services import record_event
 
 from . import conf
+from .containers import open_decompressed
 from .csvfile import CsvFormat, Detection, FileProblem, detect_csv, human_size
 from .events import audit_basics, audit_end, audit_validated
 from .files import job_path, new_name, remove_files, upload_dir
@@ -51,7 +53,7 @@ from .writers import OutputOptions, PreparedFile
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz", ".gz", ".zip")
+ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz", ".gz", ".zip")
 
 
 FIRST_ERRORS_SHOWN = 20
@@ -87,8 +89,8 @@ def import_job_create(
     if suffix is None:
         raise FileProblem(
             "UNSUPPORTED_TYPE",
-            f"“{original}” is not a CSV file. Upload a .csv or .txt file, a .csv.gz, or a .zip "
-            "that holds exactly one CSV.",
+            f"“{original}” is not a CSV file. Upload a .csv, .tsv or .txt file, a .csv.gz, or "
+            "a .zip that holds exactly one CSV.",
         )
     stored = new_name(".zip" if suffix == ".zip" else ".gz" if suffix.endswith(".gz") else ".csv")
     dest = upload_dir() / stored
@@ -291,10 +293,9 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
             last_beat[0] = time.monotonic()
             ImportJob.objects.filter(pk=job.pk).update(rows_checked=rows)
 
-    try:
-        if path is None or not path.exists() or table is None:
-            raise FileProblem("FILE_GONE", "The uploaded file is no longer kept. Upload it again.")
-        result = prepare_import(
+    def prepare() -> Any:
+        assert path is not None and table is not None
+        return prepare_import(
             path,
             csv_format=job_csv_format(job),
             table=table,
@@ -310,6 +311,18 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
             limits=conf.file_limits(),
             progress=progress,
         )
+
+    fallback: dict[str, Any] | None = None
+    try:
+        if path is None or not path.exists() or table is None:
+            raise FileProblem("FILE_GONE", "The uploaded file is no longer kept. Upload it again.")
+        try:
+            result = prepare()
+        except FileProblem as exc:
+            fallback = _encoding_fallback(job, path, exc)
+            if fallback is None:
+                raise
+            result = prepare()  # the whole file again, read the way it turned out to be
     except (FileProblem, MappingNotReady) as exc:
         message = exc.message if isinstance(exc, FileProblem) else str(exc)
         return validation_failed(job, message)
@@ -329,6 +342,7 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
         "first_warnings": [asdict(e) for e in report.first_warnings],
         "mapping_problems": [asdict(p) for p in report.mapping_problems],
         "columns": column_summaries(report.columns),
+        "encoding_fallback": fallback,
         "can_import": report.can_import and prepared.rows_written > 0,
     }
     job.check_passed(
@@ -347,6 +361,31 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
         counts={"read": report.rows_read, "errors": dict(report.errors_by_code)},
     )
     return job
+
+
+# A file whose start is plain ASCII was guessed UTF-8 by default; Windows-1252 is what Excel on
+# Windows writes, so a later accent that is not UTF-8 is almost always that.
+_FALLBACKS = {"utf-8": "cp1252", "utf-8-sig": "cp1252-sig"}
+
+
+def _encoding_fallback(job: ImportJob, path: Path, problem: FileProblem) -> dict[str, Any] | None:
+    """Switch the job to Windows-1252 when a byte after the detection sample proves the UTF-8
+    guess wrong; what to tell the marketer, or None when that would not be right.
+
+    Only for a guessed encoding whose sample held no accent at all: if the start had UTF-8
+    accents, the file mixes encodings and reading it as Windows-1252 would garble them.
+    """
+    fallback = _FALLBACKS.get(job.encoding)
+    if problem.code != "ENCODING_MISMATCH" or fallback is None or "encoding" not in job.detected:
+        return None
+    with open_decompressed(path, limits=conf.file_limits()) as (stream, _container, _member):
+        start = stream.read(64 * 1024)
+    if not start.removeprefix(codecs.BOM_UTF8).isascii():
+        return None
+    was = job.encoding_label
+    job.encoding = fallback
+    job.save(update_fields=["encoding", "updated_at"])
+    return {"line": problem.line, "was": was, "now": job.encoding_label}
 
 
 def validation_failed(job: ImportJob, message: str) -> ImportJob:

@@ -304,8 +304,9 @@ def test_the_dry_run_counts_rows_lists_errors_and_spends_no_quota(client_as_mark
 def test_a_file_unreadable_past_its_start_stops_the_check_with_a_message(
     client_as_marketer, sandbox
 ):
-    # Valid UTF-8 for the first 100 KB (detection's sample), then a Latin-1 byte.
-    body = "email;name\r\n" + "".join(f"p{i}@example.com;Name{i}\r\n" for i in range(5000))
+    # UTF-8 with accents for the first 100 KB (detection's sample), then a Latin-1 byte: a file
+    # that mixes encodings is not read as Windows-1252 by itself (its start would be garbled).
+    body = "email;name\r\n" + "".join(f"p{i}@example.com;Zoë{i}\r\n" for i in range(5000))
     data = body.encode() + "late@example.com;Zoë\r\n".encode("latin-1")
     job = choose_demodoc(client_as_marketer, uploaded_job(client_as_marketer, "late.csv", data))
     client_as_marketer.post(f"/imports/{job.pk}/validate/", mapping_post(job))
