@@ -42,7 +42,7 @@ def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label="CSV file or Excel workbook",
         error_messages={
             "empty": "This file is empty: it has no column names and no rows. Export it again "
             "from your tool and upload the new file.",
@@ -56,8 +56,9 @@ class UploadForm(forms.Form):
         # The limit is a setting, so the sentence is made per form, not at import time.
         limit = max_import_bytes()
         self.fields["file"].help_text = (
-            "A .csv, .tsv or .txt file, a .csv.gz, or a .zip holding exactly one CSV. Large "
-            "files are fine: what ACTITO receives is compressed again and must stay under "
+            "A .csv, .tsv or .txt file, an Excel .xlsx (its first sheet), a .csv.gz, or a .zip "
+            "holding exactly one CSV. Large files are fine: what ACTITO receives is compressed "
+            "again and must stay under "
             f"{human_size(limit)} (about ten times that much plain CSV)."
         )
 

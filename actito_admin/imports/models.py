@@ -129,7 +129,9 @@ class ImportJob(models.Model):
     original_name = models.CharField(max_length=255)
     stored_name = models.CharField(max_length=100)  # random, inside UPLOAD_DIR
     size_bytes = models.BigIntegerField(default=0)
-    container = models.CharField(max_length=8, default="plain")
+    container = models.CharField(max_length=8, default="plain")  # plain, gzip, zip or xlsx
+    # An Excel upload: every sheet's name; the first one was read (its name in member_name).
+    sheet_names = models.JSONField(default=list, blank=True)
     member_name = models.CharField(max_length=255, blank=True, default="")
     encoding = models.CharField(max_length=32, default="utf-8")  # Python codec name
     separator = models.CharField(max_length=1, default=",")

@@ -50,10 +50,21 @@ from .oneshot import build_oneshot_definition
 from .pipeline import MappingNotReady, column_summaries, prepare_import
 from .saved_mappings import template_for
 from .writers import OutputOptions, PreparedFile
+from .xlsx import Workbook, is_xlsx, xlsx_to_csv
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz", ".gz", ".zip")
+ALLOWED_SUFFIXES = (
+    ".csv",
+    ".txt",
+    ".tsv",
+    ".csv.gz",
+    ".txt.gz",
+    ".tsv.gz",
+    ".gz",
+    ".zip",
+    ".xlsx",
+)
 
 
 FIRST_ERRORS_SHOWN = 20
@@ -89,24 +100,34 @@ def import_job_create(
     if suffix is None:
         raise FileProblem(
             "UNSUPPORTED_TYPE",
-            f"“{original}” is not a CSV file. Upload a .csv, .tsv or .txt file, a .csv.gz, or "
-            "a .zip that holds exactly one CSV.",
+            f"“{original}” is not a CSV or Excel file. Upload a .csv, .tsv, .txt or .xlsx "
+            "file, a .csv.gz, or a .zip that holds exactly one CSV.",
         )
     stored = new_name(".zip" if suffix == ".zip" else ".gz" if suffix.endswith(".gz") else ".csv")
     dest = upload_dir() / stored
+    workbook: Workbook | None = None
     try:
         size = _store_upload(uploaded, dest)
+        if suffix in (".xlsx", ".csv", ".zip") and is_xlsx(dest):  # also an .xlsx renamed .csv
+            workbook = _workbook_to_csv(dest)
         detection = detect_csv(dest, preview_rows=1)
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
     with transaction.atomic():
+        fields = _format_fields(detection)
+        if workbook is not None:
+            fields |= {
+                "container": "xlsx",
+                "member_name": workbook.converted_sheet[:255],
+                "sheet_names": workbook.sheet_names,
+            }
         job = ImportJob.objects.create(
             requested_by=actor,
             original_name=original,
             stored_name=stored,
             size_bytes=size,
-            **_format_fields(detection),
+            **fields,
         )
         record_event(
             actor=actor,
@@ -115,13 +136,25 @@ def import_job_create(
             data={
                 "file_name": original,
                 "size_bytes": size,
-                "container": detection.container,
+                "container": fields["container"],
+                **({"sheets": workbook.sheet_names} if workbook else {}),
                 "encoding": detection.csv_format.encoding_label,
                 "columns": len(detection.headers),
             },
             request=request,
         )
     return job
+
+
+def _workbook_to_csv(path: Path) -> Workbook:
+    """Replace the uploaded workbook at `path` by its first sheet as CSV (streamed)."""
+    sheet = path.with_suffix(".sheet.csv")
+    try:
+        workbook = xlsx_to_csv(path, sheet, max_bytes=conf.file_limits().max_uncompressed_bytes)
+        os.replace(sheet, path)
+    finally:
+        sheet.unlink(missing_ok=True)
+    return workbook
 
 
 def _format_fields(detection: Detection) -> dict[str, Any]:

@@ -55,8 +55,8 @@ def _mapping_form(job: ImportJob, **overrides: str) -> dict[str, str]:
     return data | overrides
 
 
-def _checked(client, data: bytes, **overrides: str) -> ImportJob:
-    job = uploaded_job(client, "contacts_fr.csv", data)
+def _checked(client, data: bytes, name: str = "contacts_fr.csv", **overrides: str) -> ImportJob:
+    job = uploaded_job(client, name, data)
     response = client.post(f"/imports/{job.pk}/table/", {"table": CUSTOMERS})
     assert response.status_code == 200, response.content.decode()[:1000]
     job.refresh_from_db()
@@ -136,3 +136,72 @@ def test_the_mapping_shows_each_example_as_actito_will_get_it(client_as_marketer
     page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
     assert "sent as <code>1967-05-26</code>" in page, "the date example is not shown converted"
     assert "sent as <code>+32498792185</code>" in page, "the phone example is not shown converted"
+
+
+def test_an_excel_workbook_goes_through_with_excels_own_dates_and_numbers(
+    client_as_marketer, sandbox, tmp_path
+):
+    import datetime as dt
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Contacts"
+    sheet.append(HEADERS.split(";"))
+    sheet.append(
+        [
+            "Marie.Lambert@Example.be",
+            "Mevr.",
+            "Marie",
+            "Lambert",
+            dt.date(1972, 3, 9),  # an Excel date, not text
+            "+32 470 99 88 77",
+            "ja",
+            "C-2001",
+            320,
+            1499.9,  # an Excel number
+            dt.date(2026, 11, 20),
+            "BE",
+            "NL",
+            "ja",
+        ]
+    )
+    book.create_sheet("Notes").append(["not imported"])
+    path = tmp_path / "contacten.xlsx"
+    book.save(path)
+
+    job = _checked(client_as_marketer, path.read_bytes(), name="contacten.xlsx")
+    assert job.container == "xlsx" and job.member_name == "Contacts"
+    assert job.report["rows_invalid"] == 0, [e["message"] for e in job.report["first_errors"]]
+    page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+    assert "Excel workbook: the sheet “Contacts” was read" in page
+    client_as_marketer.post(f"/imports/{job.pk}/submit/")
+    job = run_send_and_follow(job)
+    assert job.status == ImportJob.Status.FINISHED, (job.status, job.counts, job.failure)
+    marie = build_client().get_profile(
+        table="customers", ref="emailAddress=marie.lambert@example.be"
+    )
+    assert (
+        marie.attributes["birthDate"],
+        marie.attributes["lifetimeValue"],
+        marie.attributes["loyaltyPoints"],
+        marie.attributes["title"],
+        marie.attributes["isVip"],
+    ) == ("1972-03-09", "1499.9", "320", "Mrs", "true"), marie.attributes
+
+
+def test_a_workbook_with_several_sheets_says_which_one_is_imported(
+    client_as_marketer, sandbox, tmp_path
+):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Clients"
+    book.active.append(["email"])
+    book.active.append(["a@example.be"])
+    book.create_sheet("Archive")
+    book.save(tmp_path / "two.xlsx")
+    job = uploaded_job(client_as_marketer, "two.xlsx", (tmp_path / "two.xlsx").read_bytes())
+    page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
+    assert "This workbook has one more sheet. Only the first one, “Clients”, is imported" in page
