@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -211,8 +211,8 @@ _CONCEPTS: tuple[_Concept, ...] = (
     ),
     _Concept(
         ("MOBILE_PHONE", "MOBILE_PHONE_NUMBER", "GSM", "MOBILE"),
-        ("gsm", "mobile", "mobilePhone", "mobileNumber", "mobilePhoneNumber", "cellPhone",
-         "phoneNumber", "phone"),
+        ("gsm", "gsmNumber", "mobile", "mobilePhone", "mobileNumber", "mobilePhoneNumber",
+         "cellPhone", "phoneNumber", "phone"),
         (
             "gsm", "mobile", "mobile phone", "mobile number", "cell", "cell phone", "cellphone",
             "portable", "téléphone portable", "tel portable", "numéro de portable", "mobiel",
@@ -291,10 +291,52 @@ _CONCEPTS: tuple[_Concept, ...] = (
     ),
     _Concept(
         (),
-        ("customerId", "clientId", "customerNumber"),
+        ("customerId", "clientId", "customerNumber", "clientNumber"),
         (
             "customer id", "customerid", "client id", "customer number", "numéro client",
-            "numero de client", "id client", "klantnummer", "klant id", "klantid",
+            "numero de client", "numéro de client", "n° client", "no client", "nr client",
+            "num client", "id client", "code client", "klantnummer", "klant id", "klantid",
+            "klantnr", "klant nr", "klantcode", "customer no", "customer code",
+        ),
+    ),
+    _Concept(
+        (),
+        ("loyaltyPoints", "fidelityPoints", "points", "loyaltyBalance"),
+        (
+            "loyalty points", "points", "points fidélité", "points de fidélité", "fidélité",
+            "spaarpunten", "punten", "getrouwheidspunten", "klantenpunten",
+        ),
+    ),
+    _Concept(
+        (),
+        ("lifetimeValue", "customerValue", "clv", "totalSpent", "turnover"),
+        (
+            "lifetime value", "customer value", "clv", "valeur client", "valeur vie client",
+            "chiffre d'affaires", "ca client", "total achats", "klantwaarde", "omzet",
+            "totaal besteed",
+        ),
+    ),
+    _Concept(
+        (),
+        ("lastPurchaseDate", "lastOrderDate", "lastPurchase"),
+        (
+            "last purchase", "last purchase date", "last order date", "date dernier achat",
+            "dernier achat", "date du dernier achat", "laatste aankoop",
+            "datum laatste aankoop", "laatste bestelling",
+        ),
+    ),
+    _Concept(
+        (),
+        ("isVip", "vip", "vipCustomer"),
+        ("vip", "client vip", "vip client", "vip customer", "klant vip", "vip klant"),
+    ),
+    _Concept(
+        (),
+        ("subscriptions#Newsletter",),
+        (
+            "newsletter", "nieuwsbrief", "lettre d'information", "lettre d'info",
+            "inscription newsletter", "abonné newsletter", "optin newsletter", "opt-in",
+            "inschrijving nieuwsbrief",
         ),
     ),
     _Concept(
@@ -323,8 +365,16 @@ def _concept_target(concept: _Concept, targets: Sequence[Target]) -> Target | No
         if t.attribute and t.attribute.predefined_type in concept.predefined_types:
             return t
     wanted = [normalise(n) for n in concept.names]
-    by_name = {normalise(t.name): t for t in attributes}
+    by_name = {normalise(t.name): t for t in targets}
     return next((by_name[n] for n in wanted if n in by_name), None)
+
+
+# How well a column's values fit a target: None (no opinion), FIT_REFUSED (never: e.g. a yes/no
+# column onto a key), else the share of values that fit, 0 to 1. Given by imports.matching,
+# which knows the formats.
+ValueFit = Callable[[str, Target], float | None]
+FIT_REFUSED = -1.0
+FIT_POOR = 0.5  # fewer values than this fit: a name match is only a suggestion
 
 
 def _candidates(
@@ -364,12 +414,16 @@ def match_headers(
     *,
     weak_below: float = 0.8,
     min_similarity: float = 0.7,
+    fit: ValueFit | None = None,
 ) -> list[HeaderMatch]:
     """Suggest a target for each header, in the order of `headers`.
 
     Confidence: 1.0 exact name, 0.95 same name ignoring case/accents/punctuation, 0.9 a known
     synonym, at most 0.85 for a fuzzy match (0.85 × difflib ratio, kept only when the ratio is at
     least `min_similarity`). Matches under `weak_below` are flagged `weak`.
+
+    `fit(header, target)`, when given, judges the column's values: a refused pair is never
+    proposed (a yes/no column onto a key field), a poor fit is halved into a weak suggestion.
     """
     targets = table.targets()
     synonyms: dict[str, Target] = {}
@@ -383,11 +437,15 @@ def match_headers(
         if t.kind != "attribute":
             synonyms.setdefault(normalise(t.label), t)
 
-    scored = [
-        (confidence, -index, reason, target.name, header)
-        for index, header in enumerate(headers)
-        for confidence, reason, target in _candidates(header, targets, synonyms, min_similarity)
-    ]
+    scored = []
+    for index, header in enumerate(headers):
+        for confidence, reason, target in _candidates(header, targets, synonyms, min_similarity):
+            judged = fit(header, target) if fit is not None else None
+            if judged == FIT_REFUSED:
+                continue
+            if judged is not None and judged < FIT_POOR:
+                confidence, reason = round(confidence / 2, 3), f"{reason}, values do not fit"
+            scored.append((confidence, -index, reason, target.name, header))
     # Greedy by confidence, then by column order: the best pair claims the target first.
     scored.sort(reverse=True)
     chosen: dict[int, HeaderMatch] = {}

@@ -43,14 +43,14 @@ from .mapping import (
     HeaderMatch,
     ImportTable,
     job_mapping_from,
-    match_headers,
 )
+from .matching import match_columns
 from .models import ImportJob
 from .oneshot import build_oneshot_definition
 from .pipeline import MappingNotReady, column_summaries, prepare_import
 from .saved_mappings import template_for
 from .writers import OutputOptions, PreparedFile
-from .xlsx import Workbook, is_xlsx, xlsx_to_csv
+from .xlsx import XLSX_UNREADABLE, Workbook, is_xlsx, xlsx_to_csv
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,8 @@ def import_job_create(
         size = _store_upload(uploaded, dest)
         if suffix in (".xlsx", ".csv", ".zip") and is_xlsx(dest):  # also an .xlsx renamed .csv
             workbook = _workbook_to_csv(dest)
+        elif suffix == ".xlsx":
+            raise FileProblem("BAD_XLSX", XLSX_UNREADABLE)
         detection = detect_csv(dest, preview_rows=1)
     except BaseException:
         dest.unlink(missing_ok=True)
@@ -260,10 +262,11 @@ def import_job_table_choose(*, job: ImportJob, structure: dict[str, Any]) -> Imp
         job.mode = template.mode
         job.report_recipients = template.report_recipients
     else:
+        # Weak guesses are shown as suggestions, not chosen for the marketer.
         job.mapping = [
             {"header": m.header, "target": m.target, **dict.fromkeys(OPTION_FIELDS, False)}
-            for m in match_headers(job.headers, table)
-            if m.target
+            for m in _matches(job, table)
+            if m.target and not m.weak
         ]
     remove_files(*job.forget_check())
     job.save()
@@ -274,7 +277,22 @@ def job_matches(job: ImportJob) -> dict[str, HeaderMatch]:
     table = job_table(job)
     if table is None:
         return {}
-    return {m.header: m for m in match_headers(job.headers, table)}
+    return {m.header: m for m in _matches(job, table)}
+
+
+MATCH_SAMPLE_ROWS = 200
+
+
+def _matches(job: ImportJob, table: ImportTable) -> list[HeaderMatch]:
+    """The name matches, judged by the values of the file's first rows (a bounded read)."""
+    try:
+        rows = job_detection(job, preview_rows=MATCH_SAMPLE_ROWS).preview
+    except FileProblem:
+        rows = []
+    samples = {
+        header: [row[i] for row in rows if i < len(row)] for i, header in enumerate(job.headers)
+    }
+    return match_columns(job.headers, table, samples)
 
 
 def job_mapping(job: ImportJob) -> list[ColumnMapping]:

@@ -41,6 +41,10 @@ PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _BUILTIN_DATE_FORMATS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
 _QUOTED_OR_BRACKETED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 _ROWS_PER_WRITE = 1000
+XLSX_UNREADABLE = (
+    "This Excel file cannot be read: it may be damaged or protected by a password. Open it in "
+    "Excel, save it again (or save it as CSV), and upload that file."
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +92,7 @@ def xlsx_to_csv(source: Path, dest: Path, *, max_bytes: int = 2 * 1024**3) -> Wo
                 )
     except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
         dest.unlink(missing_ok=True)
-        raise FileProblem(
-            "BAD_XLSX",
-            "This Excel file cannot be read: it may be damaged or protected by a password. "
-            "Open it in Excel, save it again (or save it as CSV), and upload that file.",
-        ) from exc
+        raise FileProblem("BAD_XLSX", XLSX_UNREADABLE) from exc
     except BaseException:
         dest.unlink(missing_ok=True)
         raise

@@ -205,3 +205,16 @@ def test_a_workbook_with_several_sheets_says_which_one_is_imported(
     job = uploaded_job(client_as_marketer, "two.xlsx", (tmp_path / "two.xlsx").read_bytes())
     page = client_as_marketer.get(f"/imports/{job.pk}/").content.decode()
     assert "This workbook has one more sheet. Only the first one, “Clients”, is imported" in page
+
+
+def test_the_wizard_matches_a_french_file_on_its_values_and_never_a_yes_no_column_to_a_key(
+    client_as_marketer, sandbox
+):
+    job = uploaded_job(client_as_marketer, "contacts_fr.csv", french_file())
+    client_as_marketer.post(f"/imports/{job.pk}/table/", {"table": CUSTOMERS})
+    job.refresh_from_db()
+    chosen = {m["header"]: m["target"] for m in job.mapping}
+    wrong = {h: chosen.get(h) for h, t in TARGETS.items() if chosen.get(h) != t}
+    assert wrong == {}, f"columns the wizard did not link right: {wrong}"
+    keys = {"customerId", "emailAddress"}
+    assert chosen["Client VIP"] not in keys, "a oui/non column was chosen for a key field"

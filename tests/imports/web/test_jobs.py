@@ -111,7 +111,8 @@ AWKWARD_UPLOADS = [
     ("empty.csv", b"", "is empty"),
     ("header-only.csv", b"email;name\r\n", "no data rows"),
     ("report.pdf.csv", b"%PDF-1.4\n\x00\x01\x02binary", "PDF"),
-    ("sheet.xlsx", b"PK\x03\x04whatever", "not a CSV file"),
+    ("sheet.xlsx", b"PK\x03\x04whatever", "This Excel file cannot be read"),
+    ("notes.docx", b"PK\x03\x04whatever", "not a CSV or Excel file"),
     ("dupes.csv", b"email,email\r\na@b.be,c@d.be\r\n", "more than once"),
     ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
     (
