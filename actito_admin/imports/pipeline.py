@@ -512,11 +512,15 @@ def _check_values(
     """Each column of the batch is converted to ACTITO's format (in the rows themselves, so
     that what is written is what was checked), then each rule runs over it at once (see
     validation.py)."""
+    if not shaped or not any(column.rules for column in columns):
+        return
+    # One transposition in C gives every column at once (cheaper than a pass per column).
+    by_column = list(zip(*shaped, strict=True))
     for column in columns:
         if not column.rules:
             continue
-        values = list(map(itemgetter(column.index), shaped))
-        known = _convert(column, values, shaped)
+        values: Sequence[str] = by_column[column.index]
+        values, known = _convert(column, values, shaped)
         for rule in column.rules:
             invalid = known if rule is column.rules[0] and known is not None else None
             if invalid is None:
@@ -526,35 +530,38 @@ def _check_values(
                 _note_issue(column, rule, values[j], issues.setdefault(i, []))
 
 
-def _convert(column: _Column, values: list[str], shaped: list[list[str]]) -> list[int] | None:
-    """Convert the column's values (in `values` and in the rows); returns where its format
-    rule still fails when that is already known, else None.
+def _convert(
+    column: _Column, values: Sequence[str], shaped: list[list[str]]
+) -> tuple[Sequence[str], list[int] | None]:
+    """Convert the column's values (in the rows too); returns the values as converted, and
+    where its format rule still fails when that is already known (else None).
 
     Most formats only touch values that are not yet in ACTITO's format: the format rule finds
     them at C speed, so a column already written the ACTITO way costs one check, as before.
     """
     value_format = column.value_format
     if value_format is None or value_format.convert is None:
-        return None
+        return values, None
     index = column.index
     if not value_format.every_value:
         rule = column.rules[0]
         positions = rule.find_invalid(values)
         if not positions:
-            return positions
-        fixed = value_format.convert([values[j] for j in positions])
+            return values, positions
+        mutable = list(values)
+        fixed = value_format.convert([mutable[j] for j in positions])
         for j, value in zip(positions, fixed, strict=True):
-            if value != values[j]:
-                values[j] = shaped[j][index] = value
+            if value != mutable[j]:
+                mutable[j] = shaped[j][index] = value
                 column.report.converted += 1
-        return [positions[k] for k in rule.find_invalid(fixed)]
-    converted = value_format.convert(values)
+        return mutable, [positions[k] for k in rule.find_invalid(fixed)]
+    converted = value_format.convert(list(values))
     if changed := sum(map(ne, values, converted)):
         column.report.converted += changed
         for row, value in zip(shaped, converted, strict=True):
             row[index] = value
-        values[:] = converted
-    return None
+        return converted, None
+    return values, None
 
 
 def _note_issue(column: _Column, rule: Rule, value: str, row_issues: list[Issue]) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import queue
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,57 @@ class _CountingSink(io.RawIOBase):
         return n
 
 
+class _CompressingThread(io.RawIOBase):
+    """Hands bytes to `target` (the gzip stream) in a second thread, so that compressing one
+    batch overlaps with parsing and checking the next: ISA-L releases the GIL while it works.
+
+    The queue is bounded (memory stays flat). An error in the thread (the 100 MB cap, a full
+    disk) is raised in the caller's thread at its next write or at close.
+    """
+
+    _DONE = None  # the end of the stream
+
+    def __init__(self, target: BinaryIO) -> None:
+        self._target = target
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="gzip", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not self._DONE:
+            if self._error is None:
+                try:
+                    self._target.write(chunk)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self._error = exc
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self._error is not None:
+            raise self._error
+        if data:
+            self._queue.put(bytes(data))  # a copy: the caller may reuse its buffer
+        return len(data)
+
+    def finish(self) -> None:
+        """Wait until everything is handed over; raise what went wrong on the way."""
+        if self._thread.is_alive():
+            self._queue.put(self._DONE)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        """Give up: let the thread end without raising."""
+        self._error = self._error or RuntimeError("stopped")
+        if self._thread.is_alive():
+            self._queue.put(self._DONE)
+            self._thread.join()
+
+
 class ActitoFileWriter:
     """Writes CSV rows, encoded and gzip-compressed, to `<path>.part`; renamed when finished."""
 
@@ -104,7 +157,8 @@ class ActitoFileWriter:
             fileobj=self._compressed,
             mtime=0,  # same input, same bytes
         )
-        self._plain = _CountingSink(self._gzip)  # type: ignore[arg-type]
+        self._thread = _CompressingThread(self._gzip)  # type: ignore[arg-type]
+        self._plain = _CountingSink(self._thread)  # type: ignore[arg-type]
         self._text = io.TextIOWrapper(  # type: ignore[type-var]
             self._plain,
             encoding=ACTITO_ENCODINGS[options.encoding],
@@ -179,6 +233,7 @@ class ActitoFileWriter:
 
     def finish(self, rows_left_out: int) -> PreparedFile:
         self._text.flush()
+        self._thread.finish()
         self._gzip.close()  # writes the gzip trailer through the counting sink
         self._raw.close()
         os.replace(_part(self.path), self.path)
@@ -198,6 +253,7 @@ class ActitoFileWriter:
 
     def abort(self) -> None:
         # Only the real file is closed: flushing the wrappers could raise again.
+        self._thread.stop()
         self._raw.close()
         _part(self.path).unlink(missing_ok=True)
 
