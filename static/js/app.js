@@ -45,8 +45,33 @@
     dialog.close(button.hasAttribute("data-confirm-ok") ? "ok" : "cancel");
   });
 
-  document.addEventListener("DOMContentLoaded", function () { dismissible(document); });
-  document.addEventListener("htmx:load", function (event) { dismissible(event.target); });
+  // A table wider than the screen scrolls inside its box: keyboard users must be able to reach
+  // that box to scroll it, and screen readers to name it (its caption).
+  function scrollableTables(root) {
+    var boxes = root.querySelectorAll ? root.querySelectorAll(".table-wrap") : [];
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        var caption = box.querySelector("caption");
+        box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    dismissible(document);
+    scrollableTables(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    dismissible(event.target);
+    scrollableTables(document);
+  });
+  window.addEventListener("resize", function () { scrollableTables(document); });
 
   // A failed htmx request must say so instead of silently doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
@@ -208,4 +233,32 @@
   }
   document.addEventListener("DOMContentLoaded", update);
   document.addEventListener("htmx:afterSettle", update);
+})();
+
+// --- focus after live updates ---
+// When an htmx update brings new content the person should go on with (the mapping after
+// choosing a table, the check's results, a run's status, a looked-up profile), keyboard focus
+// moves there: an element marked data-focus="<key>" that was not on the page before. Keys already
+// seen never take focus again, so a status that polls does not pull focus back on every answer.
+(function () {
+  "use strict";
+  var seen = {};
+  function remember(root) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-focus]"), function (el) {
+      seen[el.getAttribute("data-focus")] = true;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", remember);
+  document.addEventListener("htmx:afterSettle", function () {
+    var fresh = Array.prototype.filter.call(document.querySelectorAll("[data-focus]"), function (el) {
+      return !seen[el.getAttribute("data-focus")];
+    });
+    remember();
+    if (!fresh.length) return;
+    var target = fresh[fresh.length - 1];
+    if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus({ preventScroll: false });
+  });
 })();

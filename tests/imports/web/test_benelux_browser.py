@@ -40,6 +40,8 @@ def test_a_french_file_goes_to_actito_converted_after_a_plain_confirmation(
     _upload(page, marketer, french_file())
     expect(page.locator(".preview")).to_contain_text("Chloé")
     _choose_customers(page)
+    # Keyboard focus follows the live update to the next step instead of falling to the top.
+    expect(page.locator("#mapping-title")).to_be_focused()
     # The example shows what ACTITO will get for a column the matching recognised.
     expect(page.locator("#step-mapping")).to_contain_text("sent as sophie.dubois@example.be")
     for header, target in TARGETS.items():
@@ -48,6 +50,7 @@ def test_a_french_file_goes_to_actito_converted_after_a_plain_confirmation(
 
     report = page.locator(".column-report")
     expect(report).to_be_visible(timeout=LIVE)
+    expect(page.locator("#check-title")).to_be_focused()
     expect(report.locator('[data-column="Date de naissance"]')).to_contain_text(
         "day/month/year (26/05/1967): 3 values converted for ACTITO."
     )

@@ -1,0 +1,191 @@
+"""Every page and the states a marketer meets, in a real browser: no accessibility violation
+(axe-core, vendored from npm in tests/vendor/), no sideways scrolling and nothing clipped, at
+1280 px and 390 px, with the operating system in light and in dark mode.
+
+The console has one (light) theme: it says so to the browser (color-scheme), so a dark system
+setting must not change any contrast. Checked here by running every page in both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actito_admin.imports.models import ImportJob
+from actito_admin.scenarios import services
+from tests.conftest import PASSWORD
+from tests.imports.web._web import (  # noqa: F401 - fixtures too
+    choose_demodoc,
+    fresh_cache,
+    import_through,
+    mapping_post,
+    run_validation,
+    upload_dir,
+    uploaded_job,
+)
+from tests.scenarios._helpers import confirmed_list, doc_scenario
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"
+WIDTHS = (1280, 390)
+SCHEMES = ("light", "dark")
+
+
+@pytest.fixture
+def states(client_as_admin, admin_user, sandbox, settings, upload_dir):  # noqa: F811
+    """Pages in the states people see: an import at each step, a finished list run, events."""
+    settings.IMPORT_POLL_FAST_SECONDS = 0
+    client = client_as_admin
+    data = b"email;name;lang\r\nzoe@example.com;Zo\xc3\xab;NL\r\nnot-an-email;Bad;FR\r\n"
+    mapping = choose_demodoc(client, uploaded_job(client, "mapping.csv", data))
+    checked = choose_demodoc(client, uploaded_job(client, "checked.csv", data))
+    client.post(f"/imports/{checked.pk}/validate/", mapping_post(checked))
+    run_validation(ImportJob.objects.get(pk=checked.pk))
+    ended = choose_demodoc(client, uploaded_job(client, "ended.csv", data))
+    ended = import_through(client, ended, mapping_post(ended, leave_out_invalid=""))
+    run = confirmed_list(admin_user, doc_scenario(), "147471\n999\n")
+    services.trigger_list_confirm(actor=admin_user, run=run)
+    from actito_admin.scenarios import tasks
+
+    tasks.trigger_run_task(run.pk)
+    from actito_admin.audit.models import AuditEvent
+    from actito_admin.imports.models import MappingTemplate
+
+    template = MappingTemplate.objects.first()
+    client.get("/scenarios/ecdp/")  # creates the demo business unit from the sandbox
+    from actito_admin.ecdp.models import BusinessUnit
+
+    unit = BusinessUnit.objects.first()
+    pages = {
+        "home": "/",
+        "scenario search": "/scenarios/?q=Doc",
+        "scenario": f"/scenarios/{run.scenario_id}/",
+        "list form": f"/scenarios/{run.scenario_id}/list/",
+        "list run": f"/scenarios/runs/{run.pk}/",
+        "history": "/scenarios/history/",
+        "imports": "/imports/",
+        "upload": "/imports/new/",
+        "import mapping": f"/imports/{mapping.pk}/",
+        "import checked": f"/imports/{checked.pk}/",
+        "import ended": f"/imports/{ended.pk}/",
+        "saved mappings": "/imports/mappings/",
+        "audit": "/audit/",
+        "audit event": f"/audit/{AuditEvent.objects.order_by('-pk').first().pk}/",
+        "connection settings": "/settings/",
+        "your settings": "/accounts/settings/",
+        "ecdp events": "/scenarios/ecdp/",
+        "ecdp units": "/settings/ecdp/",
+        "not found": "/imports/999999/",
+    }
+    if template is not None:
+        pages["saved mapping"] = f"/imports/mappings/{template.pk}/"
+    if unit is not None:
+        pages["ecdp unit"] = f"/settings/ecdp/{unit.pk}/"
+        event = unit.events.first()
+        if event is not None:
+            pages["ecdp event"] = f"/scenarios/ecdp/events/{event.pk}/"
+    return pages
+
+
+def _log_in(page, user) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+
+
+def _violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            const where = v => v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
+            return result.violations.map(v => `${v.id} (${v.impact}): ${where(v)}`);
+        }"""
+    )
+    return list(found)
+
+
+def _overflow(page) -> list[str]:
+    """The page scrolls sideways, or an element sticks out of the window (not inside a box that
+    scrolls on purpose, such as a wide table's own scroller)."""
+    return list(
+        page.evaluate(
+            """() => {
+                const width = document.documentElement.clientWidth;
+                const problems = [];
+                if (document.documentElement.scrollWidth > width + 1)
+                    problems.push(`page is ${document.documentElement.scrollWidth}px wide`);
+                for (const el of document.querySelectorAll("main *, header *")) {
+                    const box = el.getBoundingClientRect();
+                    if (!box.width || getComputedStyle(el).visibility === "hidden") continue;
+                    let scroller = el.parentElement, inside = false;
+                    while (scroller) {
+                        const o = getComputedStyle(scroller).overflowX;
+                        if (["auto", "scroll", "hidden"].includes(o)) { inside = true; break; }
+                        scroller = scroller.parentElement;
+                    }
+                    if (!inside && (box.right > width + 1 || box.left < -1))
+                        problems.push(`${el.tagName.toLowerCase()}.${el.className} at `
+                            + `${Math.round(box.left)}–${Math.round(box.right)}px`);
+                    if (problems.length > 5) break;
+                }
+                return problems;
+            }"""
+        )
+    )
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_every_page_has_no_axe_violation_and_fits_the_screen(
+    browser, live_server, admin_user, states, scheme
+):
+    problems: list[str] = []
+    for width in WIDTHS:
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": 900},
+            color_scheme=scheme,
+            bypass_csp=True,  # to inject axe; the pages' own CSP is tested elsewhere
+        )
+        page = context.new_page()
+        _log_in(page, admin_user)
+        for name, url in states.items():
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            for violation in _violations(page):
+                problems.append(f"{name} ({url}) at {width}px, {scheme}: {violation}")
+            for overflow in _overflow(page):
+                problems.append(f"{name} ({url}) at {width}px, {scheme}: {overflow}")
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_login_page_has_no_axe_violation(browser, live_server):
+    for width in WIDTHS:
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=True
+        )
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        assert _violations(page) == [] and _overflow(page) == [], width
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_confirmation_dialog_has_no_axe_violation(
+    browser, live_server, admin_user, states, width
+):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=True
+    )
+    page = context.new_page()
+    _log_in(page, admin_user)
+    page.goto(states["import checked"])
+    page.get_by_role("button", name="Send to ACTITO").click()
+    page.locator("#confirm-dialog").wait_for(state="visible")
+    problems = _violations(page) + _overflow(page)
+    context.close()
+    assert problems == [], "\n".join(problems)
