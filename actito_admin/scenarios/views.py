@@ -450,6 +450,7 @@ def history(request: AppRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "pager": pager,
+        "filtered": bool(form.is_bound and form.has_changed()),
         "tables": sorted(set(TriggerRun.objects.visible().values_list("table", flat=True))),
     }
     template = "scenarios/history.html"

@@ -262,3 +262,48 @@
     target.focus({ preventScroll: false });
   });
 })();
+
+// --- sortable tables ---
+// <table class="sortable">: each column header becomes a button that sorts the rows shown, up
+// then down (aria-sort says which). A cell's data-sort (an ISO date, a number) is used before
+// its text; numbers sort as numbers.
+(function () {
+  "use strict";
+  function key(cell) {
+    if (!cell) return "";
+    var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
+    var number = raw.replace(/[\s\u00a0\u202f]/g, "").replace(",", ".");
+    return /^-?\d+(\.\d+)?$/.test(number) ? parseFloat(number) : raw.toLocaleLowerCase();
+  }
+  function sortBy(table, index, header) {
+    var ascending = header.getAttribute("aria-sort") !== "ascending";
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) { th.removeAttribute("aria-sort"); });
+    header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = key(a.cells[index]), y = key(b.cells[index]);
+      var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+  function enhance(root) {
+    var tables = root.querySelectorAll ? root.querySelectorAll("table.sortable") : [];
+    Array.prototype.forEach.call(tables, function (table) {
+      if (table.hasAttribute("data-sortable-ready") || !table.tHead || !table.tBodies.length) return;
+      table.setAttribute("data-sortable-ready", "");
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+        if (th.hasAttribute("data-no-sort")) return;
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "sort-button";
+        while (th.firstChild) button.appendChild(th.firstChild);
+        th.appendChild(button);
+        button.addEventListener("click", function () { sortBy(table, index, th); });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.target); });
+})();
