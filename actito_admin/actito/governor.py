@@ -30,6 +30,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from .errors import GovernorBusy, ImportQuotaExceeded
+from .history import count_call
 from .models import GovernorCall, GovernorLease, ImportReservation
 
 RATE = "rate"
@@ -464,6 +465,7 @@ class Governor:
                 continue
             attempt = self.backend.try_acquire(self.scope, self.limits, token, lease_seconds)
             if attempt.admitted:
+                count_call(self.scope)  # for the calls-per-minute chart
                 return Lease(token=token, lease_seconds=lease_seconds)
             remaining = deadline - time.monotonic()
             wait = max(attempt.wait, 0.0)

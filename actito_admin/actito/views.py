@@ -16,6 +16,7 @@ from .connection import DEFAULT_NAME, get_connection, get_governor
 from .errors import ActitoError
 from .forms import ConnectionForm
 from .governor import GovernorUsage
+from .history import calls_chart
 from .models import Connection, ConnectionCheck
 
 TEMPLATE = "actito/settings.html"
@@ -60,6 +61,8 @@ def connection_settings(request: AppRequest) -> HttpResponse:
         "check": ConnectionCheck.objects.filter(connection__name=DEFAULT_NAME).first(),
         **_usage(),
     }
+    connection = context["connection"]
+    context["calls_chart"] = calls_chart(connection.scope, connection.calls_per_minute)
     return render(request, TEMPLATE, context, status=status)
 
 

@@ -39,6 +39,7 @@ from .forms import (
 )
 from .mapping import MODE_HELP, ImportTable
 from .models import ImportJob, MappingTemplate
+from .stats import import_charts
 from .validation import SYSTEM_ATTRIBUTES, value_kind
 
 RUN = "accounts.run_imports"
@@ -68,6 +69,7 @@ def job_list(request: AppRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "import-jobs":
         return render(request, "imports/list.html#jobs", context)
+    context |= import_charts()
     return render(request, "imports/list.html", context)
 
 

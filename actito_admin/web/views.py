@@ -7,8 +7,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from actito_admin.accounts.types import AppRequest
+from actito_admin.actito.connection import get_connection
+from actito_admin.actito.history import calls_chart
 from actito_admin.audit.models import AuditEvent
 from actito_admin.imports.services import home_card_context as imports_card_context
+from actito_admin.imports.stats import import_charts
 from actito_admin.scenarios.services import home_card_context
 
 from .health import database_health, task_queue_health
@@ -24,6 +27,11 @@ def home(request: AppRequest) -> HttpResponse:
         AuditEvent.objects.visible_to(request.user).exclude(action__in=HOME_LEAVES_OUT).recent(10)
     )
     context = {"recent_events": events, **home_card_context(), **imports_card_context()}
+    connection = get_connection()
+    context["calls_chart"] = calls_chart(
+        connection.scope, connection.calls_per_minute, chart_id="home-calls"
+    )
+    context["imports_chart"] = import_charts(days=14)["imports_chart"]
     return render(request, "web/home.html", context)
 
 
