@@ -61,7 +61,34 @@ def _page(request: AppRequest, form: AuditFilterForm) -> dict[str, Any]:
         newer_text=_("← Newest events"),
         older_text=_("Older events →"),
     )
-    return {"events": rows[:PAGE_SIZE], "next_cursor": older, "pager": pager}
+    shown = rows[:PAGE_SIZE]
+    _join_stories(shown)
+    return {"events": shown, "next_cursor": older, "pager": pager}
+
+
+# A request whose outcome comes in a later event about the same target: shown as one story.
+STORY_ENDS = {Action.TRIGGER_REQUESTED.value: Action.TRIGGER_PERFORMED.value}
+
+
+def _join_stories(events: list[AuditEvent]) -> None:
+    """Give each "requested" event on the page the outcome of the event that ended its story
+    (one query for the page), so it does not read "Pending" forever beside its own ending."""
+    wanted: dict[tuple[str, str, str], list[AuditEvent]] = {}
+    for event in events:
+        end = STORY_ENDS.get(event.action)
+        if end and event.target_id:
+            wanted.setdefault((end, event.target_type, event.target_id), []).append(event)
+    if not wanted:
+        return
+    endings = AuditEvent.objects.filter(
+        action__in=set(STORY_ENDS.values()),
+        target_id__in={target_id for _a, _t, target_id in wanted},
+    ).values_list("action", "target_type", "target_id", "outcome")
+    labels = dict(AuditEvent.Outcome.choices)
+    for action, target_type, target_id, outcome in endings:
+        for event in wanted.get((action, target_type, target_id), []):
+            event.story_outcome = outcome  # type: ignore[attr-defined]
+            event.story_outcome_label = labels.get(outcome, outcome)  # type: ignore[attr-defined]
 
 
 @require_GET

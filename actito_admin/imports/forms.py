@@ -12,7 +12,14 @@ from actito_admin.listing import DateRangeForm
 from .conf import max_import_bytes
 from .conversions import AUTO, FORMAT_CHOICES
 from .csvfile import ENCODING_LABELS, human_size
-from .mapping import IMPORT_MODES, MODE_HELP, OPTION_FIELDS, ImportTable, job_mapping_from
+from .mapping import (
+    IMPORT_MODES,
+    MODE_HELP,
+    OPTION_FIELDS,
+    ImportTable,
+    job_mapping_from,
+    plain_label,
+)
 from .models import ImportJob
 from .validation import check_mapping
 
@@ -94,9 +101,10 @@ def target_choices(table: ImportTable) -> list[tuple[str, Any]]:
         if target.attribute is not None:
             a = target.attribute
             marks = [m for m, on in (("key", a.unique), ("mandatory", a.mandatory)) if on]
-            label = target.name + (f" ({', '.join(marks)})" if marks else "")
-            if a.label and a.label != a.name:
-                label += f" — {a.label}"
+            # Plain words first; the technical name after, for who needs it.
+            label = f"{plain_label(a)} · {target.name}" + (
+                f" ({', '.join(marks)})" if marks else ""
+            )
             attributes.append((target.name, label))
         elif target.kind == "subscription":
             subscriptions.append((target.name, f"Subscription {target.label}"))

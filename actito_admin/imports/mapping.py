@@ -45,6 +45,31 @@ class Attribute:
     label: str = ""
 
 
+# What marketers call ACTITO's predefined attributes (its technical names come second).
+PREDEFINED_WORDS = {
+    "EMAIL_ADDRESS": "E-mail address",
+    "FIRSTNAME": "First name",
+    "LASTNAME": "Last name",
+    "BIRTHDATE": "Date of birth",
+    "SEX": "Sex",
+    "MOTHER_LANGUAGE": "Language",
+    "PHONE_NUMBER": "Mobile phone",
+    "COUNTRY": "Country",
+    "TITLE": "Title (Mr, Mrs, Ms)",
+}
+
+
+def plain_label(attribute: Attribute) -> str:
+    """The name a marketer reads first: the table's own description, the usual word for a
+    predefined attribute, or the technical name in words ("loyaltyPoints" → "Loyalty points")."""
+    if attribute.label and attribute.label != attribute.name:
+        return attribute.label
+    if attribute.predefined_type in PREDEFINED_WORDS:
+        return PREDEFINED_WORDS[attribute.predefined_type]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", attribute.name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:].lower() if words else attribute.name
+
+
 @dataclass(frozen=True)
 class Segmentation:
     name: str

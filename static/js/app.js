@@ -226,10 +226,11 @@
   var original = null;
   function update() {
     if (original === null) original = document.title;
-    var live = document.querySelector("[data-live][data-progress]");
-    document.title = live ?
-      live.getAttribute("data-progress") + " % · " + (live.getAttribute("data-title") || original) :
-      original;
+    var live = document.querySelector("[data-live][data-progress], [data-live][data-progress-text]");
+    if (!live) { document.title = original; return; }
+    var progress = live.hasAttribute("data-progress") ?
+      live.getAttribute("data-progress") + " %" : live.getAttribute("data-progress-text");
+    document.title = progress + " · " + (live.getAttribute("data-title") || original);
   }
   document.addEventListener("DOMContentLoaded", update);
   document.addEventListener("htmx:afterSettle", update);

@@ -332,3 +332,18 @@ def test_a_list_with_most_started_and_one_failed_is_partly_done_not_failed(marke
     from actito_admin.audit.sentences import describe
 
     assert "for 1 of 2 profiles (1 failed)" in describe(event)
+
+
+def test_the_audit_log_shows_a_request_with_the_outcome_of_its_start(
+    marketer, doc, sandbox, client_as_admin
+):
+    run = _run_task(_request(marketer, doc))
+    assert run.status == "succeeded"
+    requested = AuditEvent.objects.get(action="scenario.trigger.requested")
+    assert requested.outcome == "pending", "the stored event stays as it was written"
+    page = client_as_admin.get("/audit/").content.decode()
+    row = page[page.find(f'href="/audit/{requested.pk}/"') :]
+    row = row[: row.find("</tr>")]
+    assert "outcome-success" in row and "Pending" not in row, (
+        "the 'requested' line must show how the start ended, not Pending forever: " + row
+    )

@@ -4,6 +4,8 @@ deleting is apart; the mapping works on a phone; a file can be dropped on the up
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -64,7 +66,10 @@ def test_a_french_file_goes_to_actito_converted_after_a_plain_confirmation(
     )
     expect(question).not_to_contain_text("CREATE_OR_UPDATE")
     question.get_by_role("button", name="Send to ACTITO").click()
+    # While it runs, the tab says how it is going, to be followed from another tab.
+    expect(page).to_have_title(re.compile(r"· Import contacts_fr\.csv$"), timeout=LIVE)
     expect(page.locator(".import-status[data-status=finished]")).to_be_visible(timeout=LIVE)
+    expect(page).to_have_title("Import of contacts_fr.csv · Actito Admin")
 
     chloe = build_client().get_profile(
         table="customers", ref="emailAddress=chloe.martin@example.fr"
