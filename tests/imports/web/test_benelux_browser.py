@@ -143,3 +143,77 @@ def test_a_file_dropped_on_the_upload_form_is_uploaded(page, marketer, sandbox, 
     page.get_by_role("button", name="Upload and read the file").click()
     page.wait_for_url("**/imports/*/")
     expect(page.get_by_role("heading", name="Import of dropped.csv")).to_be_visible()
+
+
+def _workbook_bytes() -> bytes:
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Contacts"
+    sheet.append(list(TARGETS))
+    sheet.append(
+        [
+            "Lotte.Maes@Example.be",
+            "Mevr.",
+            "Lotte",
+            "Maes",
+            dt.date(1988, 7, 14),
+            "0470 55 44 33",
+            "ja",
+            "C-3001",
+            42,
+            250.75,
+            dt.date(2026, 11, 2),
+            "België",
+            "Nederlands",
+            "ja",
+        ]
+    )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_excel_workbook_goes_to_actito_from_the_browser(
+    page, marketer, sandbox, task_cluster, connection_limits, settings
+):
+    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+    _upload(page, marketer, _workbook_bytes(), name="contacten.xlsx")
+    expect(page.get_by_text("Excel workbook: the sheet “Contacts” was read")).to_be_visible()
+    _choose_customers(page)
+    for header, target in TARGETS.items():
+        page.get_by_label(f"Column “{header}” goes to").select_option(target)
+    page.get_by_role("button", name="Check the whole file").click()
+    expect(page.locator(".column-report")).to_be_visible(timeout=LIVE)
+    page.get_by_role("button", name="Send to ACTITO").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Send to ACTITO").click()
+    expect(page.locator(".import-status[data-status=finished]")).to_be_visible(timeout=LIVE)
+    lotte = build_client().get_profile(table="customers", ref="emailAddress=lotte.maes@example.be")
+    assert (
+        lotte.attributes["birthDate"],
+        lotte.attributes["gsmNumber"],
+        lotte.attributes["lifetimeValue"],
+        lotte.attributes["title"],
+        lotte.attributes["addressCountry"],
+        lotte.attributes["motherLanguage"],
+    ) == ("1988-07-14", "+32470554433", "250.75", "Mrs", "BE", "NL"), lotte.attributes
+
+
+def test_a_late_windows_1252_accent_is_read_right_and_said_in_the_browser(
+    page, marketer, sandbox, task_cluster, settings
+):
+    settings.UPLOAD_DIR = settings.DATA_DIR / "uploads"
+    rows = [f"person{i}@example.com;Person {i:04d} with a longish name" for i in range(2000)]
+    text = "\r\n".join(["email;name", *rows, "rene@example.com;René"]) + "\r\n"
+    _upload(page, marketer, text.encode("cp1252"), name="late.csv")
+    page.get_by_label("Profile table", exact=True).select_option(label="demodoc")
+    page.get_by_role("button", name="Use this table").click()
+    page.get_by_role("button", name="Check the whole file").click()
+    notice = page.locator(".encoding-fallback")
+    expect(notice).to_be_visible(timeout=LIVE)
+    expect(notice).to_contain_text("the whole file was read as Windows-1252")
+    expect(page.get_by_label("Encoding")).to_have_value("cp1252")
