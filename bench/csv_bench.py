@@ -24,7 +24,6 @@ import io
 import json
 import random
 import shutil
-import subprocess
 import sys
 import time
 import unicodedata
@@ -33,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _stages import measure, peak_rss_mb  # noqa: E402 - after the path is set
 
 HEADERS = [
     "customerId",
@@ -95,13 +97,6 @@ def generate(path: Path, rows: int) -> None:
                 batch.clear()
         writer.writerows(batch)
     tmp.replace(path)
-
-
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _table():  # type: ignore[no-untyped-def]
@@ -181,20 +176,14 @@ def run_stage(stage: str, path: Path, work: Path) -> dict[str, float]:
     result["seconds"] = time.perf_counter() - started
     # CPU time too: the bench machine is shared, and wall time moves with the neighbours' load.
     result["cpu_seconds"] = time.process_time() - cpu_started
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
-def measure(stage: str, path: Path) -> dict[str, float]:
+def measure_stage(stage: str, path: Path) -> dict[str, float]:
     work = OUT / f"work-{stage}"
     work.mkdir(parents=True, exist_ok=True)
-    output = subprocess.run(
-        [sys.executable, __file__, "--stage", stage, "--file", str(path), "--work", str(work)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return measure(__file__, stage, path, "--work", str(work))
 
 
 def main() -> None:
@@ -227,7 +216,7 @@ def main() -> None:
         runs: dict[str, list[dict[str, float]]] = {stage: [] for stage in stages}
         for _ in range(args.repeat):
             for stage in stages:
-                runs[stage].append(measure(stage, path))
+                runs[stage].append(measure_stage(stage, path))
                 print(stage, json.dumps(runs[stage][-1]), file=sys.stderr)
         best = {
             stage: {

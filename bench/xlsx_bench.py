@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _stages import measure, peak_rss_mb  # noqa: E402 - after the path is set
 
 HEADERS = [
     "Courriel",
@@ -75,13 +77,6 @@ def generate(path: Path, rows: int) -> None:
     tmp.rename(path)
 
 
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def run_stage(stage: str, path: Path) -> dict[str, float]:
     started = time.perf_counter()
     if stage == "ours":
@@ -99,18 +94,8 @@ def run_stage(stage: str, path: Path) -> dict[str, float]:
     return {
         "rows": rows,
         "seconds": time.perf_counter() - started,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def measure(stage: str, path: Path) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--stage", stage, "--file", str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -134,7 +119,7 @@ def main() -> None:
             generate(path, rows)
         size = path.stat().st_size / 2**20
         for stage in stages:
-            result = measure(stage, path)
+            result = measure(__file__, stage, path)
             print(
                 f"| {rows:,} | {size:.0f} | {stage} | {result['seconds']:.1f} | "
                 f"{result['rows'] / result['seconds']:,.0f} | {result['peak_rss_mb']:.0f} |",
