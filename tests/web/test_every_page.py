@@ -117,9 +117,15 @@ def _overflow(page) -> list[str]:
                 const width = document.documentElement.clientWidth;
                 const problems = [];
                 if (document.documentElement.scrollWidth > width + 1) {
-                    const wide = [...document.querySelectorAll("body *")]
-                        .filter(el => el.getBoundingClientRect().right > width + 1)
-                        .slice(0, 4).map(el => `${el.tagName.toLowerCase()}.${el.className}`);
+                    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                    const wide = [];
+                    while (walker.nextNode() && wide.length < 4) {
+                        const range = document.createRange();
+                        range.selectNodeContents(walker.currentNode);
+                        if (range.getBoundingClientRect().right > width + 1)
+                            wide.push(`“${walker.currentNode.textContent.trim().slice(0, 40)}” in `
+                                + walker.currentNode.parentElement.tagName.toLowerCase());
+                    }
                     problems.push(`page is ${document.documentElement.scrollWidth}px wide: `
                         + wide.join(", "));
                 }
