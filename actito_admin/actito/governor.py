@@ -56,6 +56,9 @@ class Limits:
 class Lease:
     token: str
     lease_seconds: float
+    # When the governor admitted the call, on the clock the processes share (Redis's or
+    # PostgreSQL's): what the calls-per-window rule is kept on, whatever the caller's own timing.
+    admitted_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class _Attempt:
     admitted: bool
     wait: float = 0.0
     reason: str = ""
+    at: float = 0.0
 
 
 def longest_attempt_seconds(timeout_seconds: float) -> float:
@@ -187,7 +191,7 @@ class DatabaseBackend:
                 GovernorLease.objects.using(self.using).create(
                     scope=scope, token=token, expires_at=now + lease_seconds
                 )
-                return _Attempt(True)
+                return _Attempt(True, at=now)
             if n_calls >= limits.calls_per_minute:
                 # The call that must age out before one more fits.
                 index = n_calls - limits.calls_per_minute
@@ -275,7 +279,7 @@ if n_calls < limit and n_leases < max_flight then
   redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
   local ttl = math.ceil(lease * 1000) + 1000
   if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
-  return {1, '0', ''}
+  return {1, '0', '', tostring(now)}
 end
 if n_calls >= limit then
   local r = redis.call('ZRANGE', KEYS[1], n_calls - limit, n_calls - limit, 'WITHSCORES')
@@ -338,7 +342,7 @@ class RedisBackend:
         return seconds + micros / 1_000_000
 
     def try_acquire(self, scope: str, limits: Limits, token: str, lease_seconds: float) -> _Attempt:
-        admitted, wait, reason = self._acquire(
+        admitted, wait, reason, *at = self._acquire(
             keys=list(self._keys(scope)),
             args=[
                 limits.calls_per_minute,
@@ -349,7 +353,7 @@ class RedisBackend:
             ],
         )
         reason = reason.decode() if isinstance(reason, bytes) else str(reason)
-        return _Attempt(bool(int(admitted)), float(wait), reason)
+        return _Attempt(bool(int(admitted)), float(wait), reason, float(at[0]) if at else 0.0)
 
     def release(self, scope: str, token: str) -> None:
         self.redis.zrem(self._keys(scope)[1], token)
@@ -466,7 +470,7 @@ class Governor:
             attempt = self.backend.try_acquire(self.scope, self.limits, token, lease_seconds)
             if attempt.admitted:
                 count_call(self.scope)  # for the calls-per-minute chart
-                return Lease(token=token, lease_seconds=lease_seconds)
+                return Lease(token=token, lease_seconds=lease_seconds, admitted_at=attempt.at)
             remaining = deadline - time.monotonic()
             wait = max(attempt.wait, 0.0)
             if attempt.reason == RATE:

@@ -2,7 +2,8 @@
 
     python -m tests.actito._governor_worker '<json options>'
 
-Prints one JSON line per admitted call: {"start": t, "end": t} (time.time(), inside the slot).
+Prints one JSON line per admitted call: {"admitted": t, "start": t, "end": t}: the governor's own
+admission time (its shared clock), then time.time() inside the slot.
 Mode "hold" takes one slot, prints "held" and sleeps until killed. Mode "reserve" tries to
 reserve the table's daily imports `attempts` times and prints each slot it got.
 """
@@ -83,10 +84,16 @@ def main() -> None:
     deadline = time.time() + options["duration"]
     while time.time() < deadline:
         try:
-            with governor.slot(lease_seconds=options["lease"], max_wait=deadline - time.time()):
+            with governor.slot(
+                lease_seconds=options["lease"], max_wait=deadline - time.time()
+            ) as lease:
                 start = time.time()
                 time.sleep(options["hold"])
-                print(json.dumps({"start": start, "end": time.time()}), flush=True)
+                end = time.time()
+                print(
+                    json.dumps({"admitted": lease.admitted_at, "start": start, "end": end}),
+                    flush=True,
+                )
         except GovernorBusy:
             break
 

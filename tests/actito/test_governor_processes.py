@@ -180,13 +180,14 @@ def test_four_processes_never_exceed_the_calls_per_window_and_keep_the_pace(
         backend, sqlite_file, limit=limit, in_flight=5, window=window, hold=0.01, duration=duration
     )
     calls = _run_workers(options, workers=4)
-    starts = [c["start"] for c in calls]
-    # A worker notes its start just after admission; on a loaded machine that note can lag by
-    # more than the governor's 0.1-s margin. Counting over a window shortened by a further
-    # 0.1 s keeps the check about the governor, not about the scheduler.
-    measured = window - 0.1
-    busiest = _max_in_any_window(starts, measured)
-    assert busiest <= limit, f"{busiest} calls in one {measured}s window, limit {limit}"
+    # Counted on the governor's own admission times: a worker's note of its start can lag on a
+    # loaded machine, which would test the scheduler rather than the governor. The governor
+    # promises no more than `limit` calls in any window widened by its margin.
+    admitted = [c["admitted"] for c in calls]
+    assert all(admitted), "every lease says when it was admitted"
+    measured = window + options["margin"]
+    busiest = _max_in_any_window(admitted, measured)
+    assert busiest <= limit, f"{busiest} calls admitted in one {measured}s window, limit {limit}"
     assert busiest == limit, "under backlog the limit must be reached"
     full_windows = int(duration // (window + options["margin"]))
     assert len(calls) >= 0.95 * limit * full_windows, f"only {len(calls)} calls admitted"

@@ -13,12 +13,13 @@ import pytest
 
 from actito_admin.imports.models import ImportJob
 from actito_admin.scenarios import services
+from actito_admin.scenarios.models import TriggerRun
 from tests.conftest import PASSWORD
 from tests.imports.web._web import (  # noqa: F401 - fixtures too
     choose_demodoc,
     fresh_cache,
-    import_through,
     mapping_post,
+    run_send_and_follow,
     run_validation,
     upload_dir,
     uploaded_job,
@@ -33,22 +34,44 @@ SCHEMES = ("light", "dark")
 
 
 @pytest.fixture
-def states(client_as_admin, admin_user, sandbox, settings, upload_dir):  # noqa: F811
+def no_queue(monkeypatch):
+    """The tasks run here, in this process. In the PostgreSQL + Redis run an earlier test's task
+    cluster is still up and would take them first, with another upload folder and sandbox."""
+    from actito_admin.imports import services as import_services
+
+    for module in (import_services, services):
+        monkeypatch.setattr(module, "async_task", lambda *args, **kwargs: None)
+
+
+def _checked(client, job: ImportJob, data: dict[str, str]) -> ImportJob:
+    response = client.post(f"/imports/{job.pk}/validate/", data)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    job = run_validation(ImportJob.objects.get(pk=job.pk))
+    assert job.status == ImportJob.Status.VALIDATED, (job.status, job.report)
+    return job
+
+
+@pytest.fixture
+def states(client_as_admin, admin_user, sandbox, settings, upload_dir, no_queue):  # noqa: F811
     """Pages in the states people see: an import at each step, a finished list run, events."""
     settings.IMPORT_POLL_FAST_SECONDS = 0
     client = client_as_admin
     data = b"email;name;lang\r\nzoe@example.com;Zo\xc3\xab;NL\r\nnot-an-email;Bad;FR\r\n"
     mapping = choose_demodoc(client, uploaded_job(client, "mapping.csv", data))
     checked = choose_demodoc(client, uploaded_job(client, "checked.csv", data))
-    client.post(f"/imports/{checked.pk}/validate/", mapping_post(checked))
-    run_validation(ImportJob.objects.get(pk=checked.pk))
+    checked = _checked(client, checked, mapping_post(checked))
     ended = choose_demodoc(client, uploaded_job(client, "ended.csv", data))
-    ended = import_through(client, ended, mapping_post(ended, leave_out_invalid=""))
+    ended = _checked(client, ended, mapping_post(ended, leave_out_invalid=""))
+    assert ended.can_submit, ended.report
+    client.post(f"/imports/{ended.pk}/submit/")
+    ended = run_send_and_follow(ImportJob.objects.get(pk=ended.pk))
+    assert not ended.is_live, ended.status
     run = confirmed_list(admin_user, doc_scenario(), "147471\n999\n")
     services.trigger_list_confirm(actor=admin_user, run=run)
     from actito_admin.scenarios import tasks
 
     tasks.trigger_run_task(run.pk)
+    assert not TriggerRun.objects.get(pk=run.pk).is_live, "the list run has ended"
     from actito_admin.audit.models import AuditEvent
     from actito_admin.imports.models import MappingTemplate
 
