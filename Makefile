@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 MYPY := SECRET_KEY=mypy-only-reads-the-settings-this-key-signs-nothing-0123456789 DEBUG=false $(VENV)/bin/mypy
 export DEBUG ?= true
 
-.PHONY: run test lint typecheck pytest install install-dev chromium clean
+.PHONY: run test lint typecheck pytest install install-dev chromium clean messages
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -20,6 +20,16 @@ test: $(VENV)/.installed-dev chromium
 	$(VENV)/bin/ruff format --check .
 	$(MYPY)
 	$(VENV)/bin/pytest
+
+# After changing any text shown to users: refresh locale/*/LC_MESSAGES/django.po (GNU gettext's
+# xgettext), translate the new or fuzzy entries, then run it again to compile the .mo files, which
+# are committed so a fresh machine needs no gettext (README: "Languages").
+messages: $(VENV)/.installed-dev
+	$(PY) manage.py makemessages $(foreach l,$(LANGS),-l $(l)) --no-obsolete --add-location=file \
+		--ignore='.venv/*' --ignore='tests/*' --ignore='bench/*' --ignore='actito_admin/sandbox/*' \
+		--ignore='var/*' --ignore='static/vendor/*'
+	$(PY) manage.py compilemessages --ignore='.venv/*'
+LANGS ?= fr nl
 
 typecheck: $(VENV)/.installed-dev
 	$(MYPY)

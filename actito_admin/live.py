@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.translation import get_language
 
 
 def etag_for(*parts: Any) -> str:
@@ -26,11 +27,12 @@ FRESH_SECONDS = 15
 
 
 def reader_and_moment(request: HttpRequest) -> tuple[Any, ...]:
-    """What besides the data changes a fragment: who reads it (buttons follow the role) and a
-    time bucket."""
+    """What besides the data changes a fragment: who reads it (buttons follow the role), in
+    which language (a switch must not get the old language back as "not modified"), and a time
+    bucket."""
     user = request.user
     perms = tuple(sorted(user.get_all_permissions())) if user.is_authenticated else ()
-    return (user.pk, perms, int(time.time() // FRESH_SECONDS))
+    return (user.pk, perms, get_language(), int(time.time() // FRESH_SECONDS))
 
 
 def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_htmx",
     "template_partials",
     "django_q",
@@ -85,10 +86,14 @@ MIDDLEWARE = [
     "actito_admin.web.middleware.RequestIdMiddleware",
     "actito_admin.web.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's Accept-Language or the language cookie; a logged-in person's saved choice
+    # wins (UserLanguageMiddleware, after authentication).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "actito_admin.accounts.language.UserLanguageMiddleware",
     "actito_admin.accounts.middleware.ConsoleRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -225,6 +230,15 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # --- I18N / time --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# English, French and Dutch: the languages of Belgium, France, the Netherlands and Luxembourg's
+# marketers. Catalogues in locale/ (README: "Languages"); en-gb for day-first dates in English.
+LANGUAGES = [("en-gb", "English"), ("fr", "Français"), ("nl", "Nederlands")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own date and time formats per language (actito_admin/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["actito_admin.formats"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Brussels")
 USE_I18N = True
 USE_TZ = True

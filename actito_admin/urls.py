@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from actito_admin.accounts.language import choose_language
 from actito_admin.imports import views as import_views
 from actito_admin.scenarios import views as scenario_views
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("imports/", include("actito_admin.imports.urls")),
     path("", include("actito_admin.web.urls")),
     path("accounts/", include("actito_admin.accounts.urls")),
+    path("language/", choose_language, name="choose_language"),
     path("settings/ecdp/", include("actito_admin.ecdp.urls")),
     path("settings/", include("actito_admin.actito.urls")),
     path("django-admin/", admin.site.urls),

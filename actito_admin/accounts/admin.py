@@ -21,16 +21,18 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actito_admin.audit.services import record_event
 
-from .roles import ADMIN, MARKETER, VIEWER
+from .roles import ADMIN, MARKETER, VIEWER, role_label
 
 ROLE_CHOICES = [
-    ("", "No role (cannot use the console)"),
-    (VIEWER, "Viewer — sees everything, changes nothing"),
-    (MARKETER, "Marketer — also starts scenarios and runs imports"),
-    (ADMIN, "Admin — also manages the connection, users and audit exports"),
+    ("", gettext_lazy("No role (cannot use the console)")),
+    (VIEWER, gettext_lazy("Viewer — sees everything, changes nothing")),
+    (MARKETER, gettext_lazy("Marketer — also starts scenarios and runs imports")),
+    (ADMIN, gettext_lazy("Admin — also manages the connection, users and audit exports")),
 ]
 
 
@@ -46,8 +48,10 @@ class _RoleMixin(forms.Form):
     role = forms.ChoiceField(
         choices=ROLE_CHOICES,
         required=False,
-        help_text="What this person may do in the console. The role is the only way to grant "
-        "rights here.",
+        label=gettext_lazy("Role"),
+        help_text=gettext_lazy(
+            "What this person may do in the console. The role is the only way to grant rights here."
+        ),
     )
 
 
@@ -72,9 +76,9 @@ class ConsoleUserAdmin(UserAdmin):
     add_form = ConsoleUserCreationForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Person", {"fields": ("first_name", "last_name", "email")}),
-        ("Access", {"fields": ("role", "is_active")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("Person"), {"fields": ("first_name", "last_name", "email")}),
+        (gettext_lazy("Access"), {"fields": ("role", "is_active")}),
+        (gettext_lazy("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -92,7 +96,9 @@ class ConsoleUserAdmin(UserAdmin):
 
     actions = ["unlock"]
 
-    @admin.action(description="Unlock the selected accounts (after too many failed log-ins)")
+    @admin.action(
+        description=gettext_lazy("Unlock the selected accounts (after too many failed log-ins)")
+    )
     def unlock(self, request: HttpRequest, queryset: Any) -> None:
         from axes.utils import reset
 
@@ -105,11 +111,11 @@ class ConsoleUserAdmin(UserAdmin):
                     data={"username": user.get_username()},
                     request=request,
                 )
-        self.message_user(request, "The selected accounts can log in again.")
+        self.message_user(request, _("The selected accounts can log in again."))
 
-    @admin.display(description="Role")
+    @admin.display(description=gettext_lazy("Role"))
     def role_name(self, obj: User) -> str:
-        return "Superuser" if obj.is_superuser else role_in_groups(obj) or "—"
+        return _("Superuser") if obj.is_superuser else role_label(role_in_groups(obj)) or "—"
 
     def _guards_superuser(self, request: HttpRequest, obj: User | None) -> bool:
         # A superuser's account (password included) is out of reach of anyone who is not one.

@@ -39,6 +39,15 @@ class Preferences(models.Model):
         "the outcome and a link.",
     )
 
+    # "" follows the browser; otherwise one of settings.LANGUAGES (accounts/language.py).
+    language = models.CharField(
+        "Language of the console",
+        max_length=8,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+    )
+
     def __str__(self) -> str:
         return f"preferences of {self.user}"
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
+from django.utils.translation import gettext as _
 
 from .models import Preferences
 
@@ -43,8 +44,11 @@ def work_ended(
             "",
             f"{settings.SITE_URL}{path}",
             "",
-            "You get this e-mail because you started this work in Actito Admin. You can turn "
-            f"these e-mails off in your settings: {settings.SITE_URL}/accounts/settings/",
+            _(
+                "You get this e-mail because you started this work in Actito Admin. You can turn "
+                "these e-mails off in your settings: %(url)s"
+            )
+            % {"url": f"{settings.SITE_URL}/accounts/settings/"},
         ]
     )
     try:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import pgettext_lazy
 
+# The group names (stored, and recorded in the audit log): never translated.
 VIEWER = "Viewer"
 MARKETER = "Marketer"
 ADMIN = "Admin"
+
+# What people read for each role.
+ROLE_LABELS = {
+    VIEWER: pgettext_lazy("role", "Viewer"),
+    MARKETER: pgettext_lazy("role", "Marketer"),
+    ADMIN: pgettext_lazy("role", "Admin"),
+}
 
 _VIEWER_PERMS = ["accounts.view_console"]
 _MARKETER_PERMS = [*_VIEWER_PERMS, "accounts.trigger_scenarios", "accounts.run_imports"]
@@ -39,6 +48,11 @@ def role_of(user: User | AnonymousUser) -> str | None:
         if role in names:
             return role
     return None
+
+
+def role_label(role: str | None) -> str:
+    """A role's name in the reader's language ("" for none; an unknown name as it is)."""
+    return str(ROLE_LABELS.get(role, role or "")) if role else ""
 
 
 def ensure_roles(**kwargs: object) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from actito_admin.audit.actions import Action
 from actito_admin.audit.services import record_event
 
+from .language import SESSION_KEY
 from .models import Preferences
 from .types import AppRequest
 
@@ -32,6 +35,12 @@ class SettingsForm(forms.Form):
             "refused, failed or unknown), the counts and a link."
         ),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The language of my browser"))] + list(settings.LANGUAGES),
+        help_text=_("Of the console, and of the e-mails and check reports written for you."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,6 +50,7 @@ def my_settings(request: AppRequest) -> HttpResponse:
     initial: dict[str, Any] = {
         "email": user.email,
         "email_when_done": preferences.email_when_done,
+        "language": preferences.language,
     }
     form = SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -48,7 +58,12 @@ def my_settings(request: AppRequest) -> HttpResponse:
         user.email = form.cleaned_data["email"]
         user.save(update_fields=["email"])
         preferences.email_when_done = form.cleaned_data["email_when_done"]
+        preferences.language = form.cleaned_data["language"]
         preferences.save()
+        if preferences.language:
+            request.session[SESSION_KEY] = preferences.language
+        else:
+            request.session.pop(SESSION_KEY, None)
         if changed:
             # Which settings changed, never the address itself.
             record_event(
@@ -57,6 +72,9 @@ def my_settings(request: AppRequest) -> HttpResponse:
                 data={"changed": changed},
                 request=request,
             )
-        messages.success(request, _("Your settings are saved."))
-        return redirect("my_settings")
+        messages.success(request, gettext("Your settings are saved."))
+        response = redirect("my_settings")
+        if not preferences.language:
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        return response
     return render(request, "accounts/settings.html", {"form": form})

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 
 class ActitoConfig(AppConfig):
     name = "actito_admin.actito"
     label = "actito"
-    verbose_name = "ACTITO connection"
+    verbose_name = _("ACTITO connection")
 
     def ready(self) -> None:
         checks.register(field_encryption_key_is_strong, checks.Tags.security)

@@ -11,6 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from .errors import ActitoError, ImportQuotaExceeded
 from .governor import ImportSlot, Lease
 from .schemas import (
@@ -81,22 +85,30 @@ class ActitoClient(ActitoTransport):
     # --- token (§2.1) --------------------------------------------------------------------------
 
     def list_entities(self) -> list[Entity]:
-        response = self._send("GET", self._entities_path(), what="the list of entities")
+        response = self._send(
+            "GET", self._entities_path(), what=gettext_lazy("the list of entities")
+        )
         return parse_entities(_json_or_none(response))
 
     def list_tables(self) -> list[TableStructure]:
         response = self._send(
-            "GET", self._tables_path(), what=f"the profile tables of entity {self.entity}"
+            "GET",
+            self._tables_path(),
+            what=format_lazy(
+                gettext_lazy("the profile tables of entity {entity}"), entity=self.entity
+            ),
         )
         return parse_tables(_json_or_none(response))
 
     def get_table(self, table_id: str) -> TableStructure:
         response = self._send(
-            "GET", f"{self._tables_path()}/{_seg(table_id)}", what=f"profile table {table_id}"
+            "GET",
+            f"{self._tables_path()}/{_seg(table_id)}",
+            what=format_lazy(gettext_lazy("profile table {table}"), table=table_id),
         )
         data = _json_or_none(response)
         if not isinstance(data, dict):
-            raise self._shape_error(response, "a profile table structure")
+            raise self._shape_error(response, gettext_lazy("a profile table structure"))
         return TableStructure.from_json(data)
 
     def find_table(self, name_or_id: str) -> TableStructure:
@@ -107,7 +119,8 @@ class ActitoClient(ActitoTransport):
         raise ActitoError(
             f"no profile table {name_or_id!r}",
             status=404,
-            user_message=f"Entity {self.entity} has no profile table called {name_or_id}.",
+            user_message=_("Entity %(entity)s has no profile table called %(table)s.")
+            % {"entity": self.entity, "table": name_or_id},
         )
 
     # --- profiles (§5) -------------------------------------------------------------------------
@@ -119,15 +132,21 @@ class ActitoClient(ActitoTransport):
         response = self._send(
             "GET",
             f"{self._table_v4_path(table)}/profile/{ref.path_segment()}",
-            what=f"profile {ref} in table {table}",
+            # Translators: keep "profile" followed by the reference: the logs hide what follows it.
+            what=format_lazy(
+                gettext_lazy("profile {profile} in table {table}"), profile=ref, table=table
+            ),
             messages={
-                400: f"“{ref}” is not a valid way to find a profile in table {table} (the "
-                "attribute must be unique, and the value must not be empty)."
+                400: _(
+                    "“%(profile)s” is not a valid way to find a profile in table %(table)s (the "
+                    "attribute must be unique, and the value must not be empty)."
+                )
+                % {"profile": ref, "table": table}
             },
         )
         data = _json_or_none(response)
         if not isinstance(data, dict):
-            raise self._shape_error(response, "a profile")
+            raise self._shape_error(response, gettext_lazy("a profile"))
         return Profile.from_json(data)
 
     # --- scenarios (§6) ------------------------------------------------------------------------
@@ -152,7 +171,7 @@ class ActitoClient(ActitoTransport):
             "GET",
             f"{self._table_v4_path(table)}/scenario",
             params=params,
-            what=f"the scenarios of table {table}",
+            what=format_lazy(gettext_lazy("the scenarios of table {table}"), table=table),
         )
         return parse_scenarios(_json_or_none(response))
 
@@ -170,7 +189,7 @@ class ActitoClient(ActitoTransport):
                 "GET",
                 f"{self._table_v4_path(table)}/scenario",
                 params=params,
-                what=f"the scenarios of table {table}",
+                what=format_lazy(gettext_lazy("the scenarios of table {table}"), table=table),
             )
             data = _json_or_none(response)
             batch = parse_scenarios(data)
@@ -197,15 +216,29 @@ class ActitoClient(ActitoTransport):
             "POST",
             f"{self._table_v4_path(table)}/scenario/{_seg(scenario)}/profile/"
             f"{profile.path_segment()}",
-            what=f"scenario {scenario} for profile {profile}",
+            # Translators: keep "profile" followed by the reference: the logs hide what follows it.
+            what=format_lazy(
+                gettext_lazy("scenario {scenario} for profile {profile}"),
+                scenario=scenario,
+                profile=profile,
+            ),
             headers={"Content-Type": "application/json"},
             messages={
-                400: f"“{profile}” is not a valid way to find a profile in table {table} (the "
-                "attribute must be unique, and the value must not be empty).",
-                404: f"ACTITO could not find scenario {scenario} or profile {profile} in table "
-                f"{table}.",
-                409: f"Scenario {scenario} cannot be started by API right now: it must be active "
-                "and begin with a “Start” block.",
+                400: _(
+                    "“%(profile)s” is not a valid way to find a profile in table %(table)s (the "
+                    "attribute must be unique, and the value must not be empty)."
+                )
+                % {"profile": profile, "table": table},
+                404: _(
+                    "ACTITO could not find scenario %(scenario)s or profile %(profile)s in table "
+                    "%(table)s."
+                )
+                % {"scenario": scenario, "profile": profile, "table": table},
+                409: _(
+                    "Scenario %(scenario)s cannot be started by API right now: it must be active "
+                    "and begin with a “Start” block."
+                )
+                % {"scenario": scenario},
             },
         )
         data = _json_or_none(response)
@@ -257,11 +290,17 @@ class ActitoClient(ActitoTransport):
                 self._executions_path(),
                 files=files,
                 headers=MASS_IMPORT_HEADERS,
-                what=f"the import of {filename or input_file.name} ({size} bytes)",
+                what=format_lazy(
+                    gettext_lazy("the import of {file} ({size} bytes)"),
+                    file=filename or input_file.name,
+                    size=size,
+                ),
                 messages={
-                    400: "ACTITO rejected the import definition or the file (HTTP 400).",
-                    429: "ACTITO refused the import: too many requests, or the table's daily "
-                    "import quota is used up.",
+                    400: _("ACTITO rejected the import definition or the file (HTTP 400)."),
+                    429: _(
+                        "ACTITO refused the import: too many requests, or the table's daily "
+                        "import quota is used up."
+                    ),
                 },
             )
         except ActitoError as exc:
@@ -273,9 +312,12 @@ class ActitoClient(ActitoTransport):
                 raise ActitoError(
                     exc.message,
                     status=429,
-                    user_message=f"ACTITO says today's imports on {name} are used up (it also "
-                    "counts imports made outside this console). Nothing was imported; the next "
-                    "import on this table is possible after midnight UTC.",
+                    user_message=_(
+                        "ACTITO says today's imports on %(table)s are used up (it also counts "
+                        "imports made outside this console). Nothing was imported; the next "
+                        "import on this table is possible after midnight UTC."
+                    )
+                    % {"table": name},
                     response_text=exc.response_text,
                 ) from exc
             # outcome_known: ACTITO refused (4xx), or the request never left (connection
@@ -294,7 +336,7 @@ class ActitoClient(ActitoTransport):
 
     def _exhaust_imports(self, slot: ImportSlot) -> None:
         """Reserve what is left of today's quota for `slot`'s table (its own slot stays used)."""
-        for _ in range(max(0, slot.limit - slot.used)):
+        for _slot in range(max(0, slot.limit - slot.used)):
             try:
                 self.governor.reserve_import(
                     slot.table_id, table_name=slot.table_name, note="ACTITO said: used up (429)"
@@ -309,19 +351,22 @@ class ActitoClient(ActitoTransport):
         response = self._send(
             "GET",
             f"{self._executions_path()}/{_seg(execution_id)}/integration-results",
-            what=f"import execution {execution_id}",
+            what=format_lazy(gettext_lazy("import execution {id}"), id=execution_id),
             headers=MASS_IMPORT_HEADERS,
         )
         data = _json_or_none(response)
         status = data.get("status") if isinstance(data, dict) else None
         if not isinstance(status, str) or not status.strip():
-            shown = " ".join(response.text.split())[:300] or "(an empty answer)"
+            shown = " ".join(response.text.split())[:300] or _("(an empty answer)")
             raise ActitoError(
                 f"GET import execution {execution_id}: no status",
                 status=response.status_code,
                 retryable=True,
-                user_message=f"ACTITO's answer about import execution {execution_id} gives no "
-                f"status, so we keep following it. It answered: “{shown}”",
+                user_message=_(
+                    "ACTITO's answer about import execution %(id)s gives no status, so we keep "
+                    "following it. It answered: “%(answer)s”"
+                )
+                % {"id": execution_id, "answer": shown},
                 response_text=response.text,
             )
         return Execution.from_json(data, fallback_id=str(execution_id))
@@ -330,7 +375,7 @@ class ActitoClient(ActitoTransport):
         response = self._send(
             "GET",
             f"{self._executions_path()}/{_seg(execution_id)}/integration-results",
-            what=f"the results of import execution {execution_id}",
+            what=format_lazy(gettext_lazy("the results of import execution {id}"), id=execution_id),
             headers=MASS_IMPORT_HEADERS,
         )
         return IntegrationResults.from_json(_json_or_none(response))
@@ -340,7 +385,9 @@ class ActitoClient(ActitoTransport):
         response = self._send(
             "GET",
             f"{self._executions_path()}/{_seg(execution_id)}/output-files",
-            what=f"the output files of import execution {execution_id}",
+            what=format_lazy(
+                gettext_lazy("the output files of import execution {id}"), id=execution_id
+            ),
             headers=MASS_IMPORT_HEADERS,
             accept_statuses=(404,),
             stream_to=dest,

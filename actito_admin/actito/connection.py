@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .client import ActitoClient, connection_fingerprint
 from .errors import ActitoError
@@ -90,26 +91,37 @@ class EffectiveConnection:
         return bool(self.base_url and self.entity and self.api_key)
 
     @property
+    def missing_names(self) -> list[str]:
+        """The settings still missing, by name (for logs)."""
+        return [name for name in ("base_url", "entity", "api_key") if not getattr(self, name)]
+
+    @property
     def missing(self) -> list[str]:
-        labels = {"base_url": "environment / base URL", "entity": "entity", "api_key": "API key"}
-        return [label for name, label in labels.items() if not getattr(self, name)]
+        """The settings still missing, as people read them."""
+        labels = {
+            "base_url": _("environment / base URL"),
+            "entity": _("entity"),
+            "api_key": _("API key"),
+        }
+        return [labels[name] for name in self.missing_names]
 
     @property
     def not_set_up(self) -> str:
         """What a marketer reads when the connection is incomplete ("" when it is complete)."""
         if self.is_configured:
             return ""
-        return (
-            f"The ACTITO connection is not set up yet (missing: {', '.join(self.missing)}). "
+        return _(
+            "The ACTITO connection is not set up yet (missing: %(missing)s). "
             "An administrator can complete it on the Settings page."
-        )
+        ) % {"missing": ", ".join(self.missing)}
 
     @property
     def api_key_hint(self) -> str:
         # Short keys are shown as "set" only: their last 4 would give most of them away.
         if len(self.api_key) >= 8:
             return f"…{self.api_key[-4:]}"
-        return "set" if self.api_key else ""
+        # Translators: an API key is stored (too short to show its end).
+        return _("set") if self.api_key else ""
 
     @property
     def scope(self) -> str:
@@ -153,8 +165,10 @@ def get_connection(name: str = DEFAULT_NAME) -> EffectiveConnection:
             api_key, sources["api_key"] = decrypt_secret(row.api_key_encrypted), DATABASE
         except InvalidToken:
             problems.append(
-                "The stored API key cannot be decrypted (the encryption key changed). "
-                "Enter the key again."
+                _(
+                    "The stored API key cannot be decrypted (the encryption key changed). "
+                    "Enter the key again."
+                )
             )
     if not api_key and settings.ACTITO_API_KEY:
         api_key, sources["api_key"] = settings.ACTITO_API_KEY, ENVIRONMENT
@@ -225,7 +239,7 @@ def build_client(
     """
     connection = connection or get_connection()
     if not connection.is_configured:
-        missing = ", ".join(connection.missing)
+        missing = ", ".join(connection.missing_names)
         raise ActitoError(
             f"ACTITO connection {connection.name} incomplete: missing {missing}",
             user_message=connection.not_set_up,

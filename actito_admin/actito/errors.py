@@ -8,7 +8,17 @@ Callers decide with two flags instead of a class hierarchy:
 
 from __future__ import annotations
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 RAW_TEXT_LIMIT = 2000
+
+
+def in_english(text: object) -> str:
+    """`text` as the logs and exception messages read it: a lazy translation (such as the `what`
+    of a call) rendered in English, whatever the language of the person the work is for."""
+    with translation.override("en"):
+        return str(text)
 
 
 class ActitoError(Exception):
@@ -57,8 +67,8 @@ class GovernorBusy(ActitoError):
             retryable=True,
             outcome_known=True,
             user_message=user_message
-            or f"ACTITO is busy with other work from this console; try again in "
-            f"{max(1, round(retry_after))} s.",
+            or _("ACTITO is busy with other work from this console; try again in %(seconds)s s.")
+            % {"seconds": max(1, round(retry_after))},
             retry_after=retry_after,
         )
 

@@ -28,6 +28,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import GovernorBusy, ImportQuotaExceeded
 from .history import count_call
@@ -85,12 +86,19 @@ class GovernorUsage:
 
     def summary(self) -> str:
         parts = [
-            f"{self.calls_this_minute}/{self.calls_per_minute} calls this minute",
-            f"{self.in_flight}/{self.max_in_flight} in flight",
+            _("%(used)s/%(limit)s calls this minute")
+            % {"used": self.calls_this_minute, "limit": self.calls_per_minute},
+            _("%(used)s/%(limit)s in flight")
+            % {"used": self.in_flight, "limit": self.max_in_flight},
         ]
         if self.table is not None and self.imports_today is not None:
             parts.append(
-                f"{self.imports_today}/{self.daily_imports_per_table} imports today on {self.table}"
+                _("%(used)s/%(limit)s imports today on %(table)s")
+                % {
+                    "used": self.imports_today,
+                    "limit": self.daily_imports_per_table,
+                    "table": self.table,
+                }
             )
         return " · ".join(parts)
 
@@ -134,8 +142,11 @@ def _quota_message(limit: int, table_label: str, now: float) -> tuple[str, str]:
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
     return (
         f"daily import quota reached: {limit}/{limit} on table {table_label}",
-        f"All {limit} imports allowed today on table {table_label} are used. ACTITO refuses more "
-        f"until the quota resets at 00:00 UTC (in {hours} h {minutes:02d} min).",
+        _(
+            "All %(limit)s imports allowed today on table %(table)s are used. ACTITO refuses more "
+            "until the quota resets at 00:00 UTC (in %(hours)s h %(minutes)s min)."
+        )
+        % {"limit": limit, "table": table_label, "hours": hours, "minutes": f"{minutes:02d}"},
     )
 
 
@@ -377,7 +388,7 @@ class RedisBackend:
         return ImportSlot(slot_id, table_id, table_name, day, int(used), limit)
 
     def release_import(self, scope: str, slot_id: str) -> None:
-        day, table_id, _ = slot_id.split(":", 2)
+        day, table_id, _token = slot_id.split(":", 2)
         self.redis.hdel(self._imports_key(scope, table_id, date.fromisoformat(day)), slot_id)
 
     def usage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # Known ACTITO hosts (spec §1.1). Values are what the form stores; labels are what people read.
 ENVIRONMENT_URLS: dict[str, str] = {
@@ -16,19 +17,19 @@ ENVIRONMENT_URLS: dict[str, str] = {
 
 
 class Environment(models.TextChoices):
-    UNSET = "", "Not set (use the environment variable or the sandbox)"
-    API = "api", "Production ENV-0 (api.actito.com)"
-    API1 = "api1", "Production ENV-1 (api1.actito.com)"
-    API3 = "api3", "Production ENV-3 (api3.actito.com)"
-    PREPROD = "api-pre1", "Pre-production (api-pre1.actito.com)"
-    TEST = "apitest", "Test (apitest.actito.com)"
-    CUSTOM = "custom", "Custom URL"
+    UNSET = "", _("Not set (use the environment variable or the sandbox)")
+    API = "api", _("Production ENV-0 (api.actito.com)")
+    API1 = "api1", _("Production ENV-1 (api1.actito.com)")
+    API3 = "api3", _("Production ENV-3 (api3.actito.com)")
+    PREPROD = "api-pre1", _("Pre-production (api-pre1.actito.com)")
+    TEST = "apitest", _("Test (apitest.actito.com)")
+    CUSTOM = "custom", _("Custom URL")
 
 
 class PathStyle(models.TextChoices):
     # §1.2: service-prefixed v5 routes plus unprefixed v4 profile/scenario routes is the default.
-    SERVICE = "service", "Service-prefixed (/entities/v5/…, /mass-imports/v5/…) — recommended"
-    UNPREFIXED = "unprefixed", "Unprefixed (/v4/…, /v5/…)"
+    SERVICE = "service", _("Service-prefixed (/entities/v5/…, /mass-imports/v5/…) — recommended")
+    UNPREFIXED = "unprefixed", _("Unprefixed (/v4/…, /v5/…)")
 
 
 class Connection(models.Model):
@@ -64,10 +65,10 @@ class ConnectionCheck(models.Model):
     """One press of "Test connection": queued, run by a worker, read by the page's poll."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting for a worker"
-        RUNNING = "running", "Running"
-        OK = "ok", "Worked"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        OK = "ok", _("Worked")
+        FAILED = "failed", _("Failed")
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="checks")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

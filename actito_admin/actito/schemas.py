@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from django.utils.translation import gettext as _
+
 # A trailing "-<uuid>" or "<uuid>" that ACTITO appends to a scenario's display name (§6.1).
 _UUID_SUFFIX = re.compile(
     r"-?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -177,9 +179,9 @@ class ProfileRef:
     def __post_init__(self) -> None:
         if self.profile_id is not None:
             if not str(self.profile_id).strip().isdigit():
-                raise ValueError("A profileId is a whole number.")
+                raise ValueError(_("A profileId is a whole number."))
         elif not self.attribute or self.value is None or self.value == "":
-            raise ValueError("Give a profileId or a key attribute with a value.")
+            raise ValueError(_("Give a profileId or a key attribute with a value."))
 
     @classmethod
     def parse(cls, text: str) -> ProfileRef:

@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_q.tasks import async_task
 
 from actito_admin.audit.actions import Action
@@ -48,7 +50,7 @@ def connection_update(
 ) -> list[str]:
     """Store the form's cleaned data; audit the changed field names. Returns them."""
     with transaction.atomic():
-        row, _ = Connection.objects.select_for_update().get_or_create(name=name)
+        row, _created = Connection.objects.select_for_update().get_or_create(name=name)
         changed: list[str] = []
         values: dict[str, Any] = {}
         for field in PLAIN_FIELDS:
@@ -90,7 +92,7 @@ def connection_check_request(
 ) -> ConnectionCheck:
     """Queue a connection test; a worker runs it so the browser never waits on ACTITO."""
     with transaction.atomic():
-        row, _ = Connection.objects.get_or_create(name=name)
+        row, _created = Connection.objects.get_or_create(name=name)
         check = ConnectionCheck.objects.create(connection=row, requested_by=actor)
         record_event(
             actor=actor,
@@ -108,7 +110,8 @@ def connection_check_request(
 def connection_check_perform(
     *, check: ConnectionCheck, transport: httpx.BaseTransport | None = None
 ) -> ConnectionCheck:
-    """Fetch a token, find the entity, list its tables; store a plain-words result."""
+    """Fetch a token, find the entity, list its tables; store a plain-words result (in the
+    language of the person who asked: the task runs in it)."""
     steps: list[dict[str, Any]] = []
     ok = False
     try:
@@ -118,7 +121,7 @@ def connection_check_perform(
             connection, transport=transport, max_wait_seconds=20, max_attempts=2
         ) as client:
             client.fetch_token()
-            steps.append({"step": "token", "ok": True, "message": "Token received"})
+            steps.append({"step": "token", "ok": True, "message": _("Token received")})
             try:
                 names = [e.name for e in client.list_entities()]
             except ActitoError as exc:
@@ -126,33 +129,45 @@ def connection_check_perform(
                     raise
                 names = None  # the key may not be allowed to list entities; tables will tell
             if names is not None and connection.entity not in names:
-                listed = ", ".join(names) or "none"
+                # Translators: the list of entities an API key sees, when it sees none.
+                listed = ", ".join(names) or _("none")
                 raise ActitoError(
                     "entity not listed",
                     status=404,
-                    user_message=f"Entity {connection.entity} not found: this key sees {listed}.",
+                    user_message=_("Entity %(entity)s not found: this key sees %(listed)s.")
+                    % {"entity": connection.entity, "listed": listed},
                 )
             if names is not None:
                 steps.append(
-                    {"step": "entity", "ok": True, "message": f"entity {connection.entity} found"}
+                    {
+                        "step": "entity",
+                        "ok": True,
+                        "message": _("entity %(entity)s found") % {"entity": connection.entity},
+                    }
                 )
             tables = client.list_tables()
             table_names = ", ".join(t.name for t in tables)
-            count = f"{len(tables)} profile table{'s' if len(tables) != 1 else ''}"
-            steps.append(
-                {
-                    "step": "tables",
-                    "ok": True,
-                    "message": f"{count}: {table_names}" if tables else count,
-                }
-            )
+            values = {"count": len(tables), "names": table_names}
+            if tables:
+                message = ngettext(
+                    "%(count)s profile table: %(names)s",
+                    "%(count)s profile tables: %(names)s",
+                    len(tables),
+                )
+            else:
+                message = ngettext("%(count)s profile table", "%(count)s profile tables", 0)
+            steps.append({"step": "tables", "ok": True, "message": message % values})
             ok = True
     except ActitoError as exc:
         # The address may not be ACTITO's at all: its own words are not shown (nor stored).
         steps.append({"step": "error", "ok": False, "message": exc.message_without_server_words})
     except Exception as exc:  # a check must always finish, whatever broke
         steps.append(
-            {"step": "error", "ok": False, "message": f"Unexpected error: {type(exc).__name__}"}
+            {
+                "step": "error",
+                "ok": False,
+                "message": _("Unexpected error: %(error)s") % {"error": type(exc).__name__},
+            }
         )
     check.steps = steps
     check.summary = " · ".join(s["message"] for s in steps)

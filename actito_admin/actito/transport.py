@@ -26,8 +26,10 @@ from typing import IO, Any, Self
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .errors import ActitoError
+from .errors import ActitoError, in_english
 from .governor import Governor, Lease, longest_attempt_seconds
 from .schemas import (
     Token,
@@ -191,7 +193,7 @@ class ActitoTransport:
         response = self._send(
             "GET",
             "/auth/token",
-            what="an access token",
+            what=gettext_lazy("an access token"),
             auth=self._api_key,  # the raw key, no "Bearer"/"Basic" prefix
             refresh_on_401=False,
         )
@@ -201,7 +203,7 @@ class ActitoTransport:
             raise ActitoError(
                 "token response without accessToken",
                 status=response.status_code,
-                user_message="ACTITO answered the token request without a token.",
+                user_message=_("ACTITO answered the token request without a token."),
                 response_text=response.text,
             )
         expires_in = _parse_expires_in(data.get("expiresIn"))
@@ -259,7 +261,7 @@ class ActitoTransport:
         method: str,
         path: str,
         *,
-        what: str,
+        what: Any,
         params: dict[str, str] | None = None,
         files: Callable[[Lease], dict[str, Any]] | None = None,
         auth: str | None = None,
@@ -271,11 +273,13 @@ class ActitoTransport:
     ) -> httpx.Response:
         """Send one logical call: governed attempts, retries, token refresh, error mapping.
 
-        `headers` are those the documents show for this call (seed 000: a trigger sends
-        `Content-Type: application/json`; seed 002: mass-import calls send `Accept: */*`)."""
+        `what` names the call's object for people, in their language (usually a lazy
+        translation, so that the logs get it in English). `headers` are those the documents show
+        for this call (seed 000: a trigger sends `Content-Type: application/json`; seed 002:
+        mass-import calls send `Accept: */*`)."""
         is_get = method == "GET"
         # Profile references are personal data (e-mail addresses): keep them out of the logs.
-        log_what = _PROFILE_REF.sub("profile …", what)
+        log_what = _PROFILE_REF.sub("profile …", in_english(what))
         attempt = 0
         refreshed = False
         while True:
@@ -369,76 +373,91 @@ class ActitoTransport:
     # --- errors --------------------------------------------------------------------------------
 
     def _transport_error(
-        self, exc: httpx.TransportError, *, method: str, what: str, sent: bool
+        self, exc: httpx.TransportError, *, method: str, what: Any, sent: bool
     ) -> ActitoError:
         timed_out = isinstance(exc, httpx.TimeoutException)
+        logged = in_english(what)
         if not sent:
-            user = "Could not reach ACTITO (network problem or wrong address). Nothing was sent."
+            user = _("Could not reach ACTITO (network problem or wrong address). Nothing was sent.")
             return ActitoError(
-                f"{method} {what}: {type(exc).__name__}", retryable=True, user_message=user
+                f"{method} {logged}: {type(exc).__name__}", retryable=True, user_message=user
             )
         if method == "GET":
             user = (
-                f"ACTITO did not answer within {self.timeout_seconds:g} s."
+                _("ACTITO did not answer within %(seconds)s s.")
+                % {"seconds": f"{self.timeout_seconds:g}"}
                 if timed_out
-                else "The connection to ACTITO broke before it answered."
+                else _("The connection to ACTITO broke before it answered.")
             )
             return ActitoError(
-                f"{method} {what}: {type(exc).__name__}", retryable=True, user_message=user
+                f"{method} {logged}: {type(exc).__name__}", retryable=True, user_message=user
             )
-        user = (
-            f"ACTITO did not answer {'in time' if timed_out else '(the connection broke)'} after "
-            f"the request for {what} was sent, so it may or may not have been carried out. "
-            "Check in ACTITO before trying again."
-        )
+        if timed_out:
+            user = _(
+                "ACTITO did not answer in time after the request for %(what)s was sent, so it "
+                "may or may not have been carried out. Check in ACTITO before trying again."
+            ) % {"what": what}
+        else:
+            user = _(
+                "ACTITO did not answer (the connection broke) after the request for %(what)s was "
+                "sent, so it may or may not have been carried out. Check in ACTITO before trying "
+                "again."
+            ) % {"what": what}
         return ActitoError(
-            f"{method} {what}: {type(exc).__name__} after sending",
+            f"{method} {logged}: {type(exc).__name__} after sending",
             retryable=True,
             outcome_known=False,
             user_message=user,
         )
 
     def _http_error(
-        self, response: httpx.Response, *, method: str, what: str, messages: dict[int, str]
+        self, response: httpx.Response, *, method: str, what: Any, messages: dict[int, str]
     ) -> ActitoError:
         status = response.status_code
         words = actito_words(response)
-        said = f" ACTITO said: “{words}”" if words else ""
+        # Translators: ACTITO's own words (in its language) follow, quoted.
+        said = " " + _("ACTITO said: “%(words)s”") % {"words": words} if words else ""
+        values = {"what": what, "status": status}
         if status in messages:
             user = messages[status]
         elif status == 400:
-            user = f"ACTITO refused the request for {what} as invalid."
+            user = _("ACTITO refused the request for %(what)s as invalid.") % values
         elif status == 401:
-            user = (
+            user = _(
                 "ACTITO did not accept the API key: it is wrong, revoked or for another "
                 "environment. An administrator can check it on the Settings page."
             )
         elif status == 403:
             user = (
-                f"The API key is not allowed to access {what} (an access right is missing in "
-                "ACTITO's “Manage API users”)."
+                _(
+                    "The API key is not allowed to access %(what)s (an access right is missing in "
+                    "ACTITO's “Manage API users”)."
+                )
+                % values
             )
         elif status == 404:
-            user = f"ACTITO could not find {what}."
+            user = _("ACTITO could not find %(what)s.") % values
         elif status == 409:
-            user = f"ACTITO refused {what} because of a conflicting state."
+            user = _("ACTITO refused %(what)s because of a conflicting state.") % values
         elif status == 429:
-            user = (
+            user = _(
                 "ACTITO is receiving too many requests from this licence right now (or a daily "
                 "quota is used up). Try again in a moment."
             )
         elif status >= 500:
-            user = f"ACTITO had a problem on its side (HTTP {status})."
-            if method == "GET":
-                # Only a read is safe to repeat blindly; after a POST the caller explains what
-                # to check first (ACTITO may have acted).
-                user += " Try again later."
+            # Only a read is safe to repeat blindly; after a POST the caller explains what to
+            # check first (ACTITO may have acted).
+            user = (
+                _("ACTITO had a problem on its side (HTTP %(status)s). Try again later.") % values
+                if method == "GET"
+                else _("ACTITO had a problem on its side (HTTP %(status)s).") % values
+            )
         else:
-            user = f"ACTITO answered HTTP {status} for {what}."
+            user = _("ACTITO answered HTTP %(status)s for %(what)s.") % values
         # A 5xx after a POST may hide work ACTITO already did; other statuses mean it refused.
         outcome_known = not (method != "GET" and status >= 500)
         return ActitoError(
-            f"{method} {what}: HTTP {status}",
+            f"{method} {in_english(what)}: HTTP {status}",
             status=status,
             retryable=status == 429 or status >= 500,
             outcome_known=outcome_known,
@@ -449,11 +468,13 @@ class ActitoTransport:
 
     # --- entities and tables (§4) --------------------------------------------------------------
 
-    def _shape_error(self, response: httpx.Response, expected: str) -> ActitoError:
+    def _shape_error(self, response: httpx.Response, expected: Any) -> ActitoError:
+        """`expected`: what the answer should have been, for people (a lazy translation)."""
         return ActitoError(
-            f"unexpected response shape, expected {expected}",
+            f"unexpected response shape, expected {in_english(expected)}",
             status=response.status_code,
-            user_message=f"ACTITO answered with something that is not {expected}.",
+            user_message=_("ACTITO answered with something that is not %(expected)s.")
+            % {"expected": expected},
             response_text=response.text,
         )
 

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actito_admin import live
@@ -32,7 +34,7 @@ def _usage() -> dict[str, Any]:
     except ActitoError as exc:
         return {"usage": None, "table_usage": [], "usage_error": exc.user_message}
     except Exception:  # the panel must never break the page
-        return {"usage": None, "table_usage": [], "usage_error": "Usage is unavailable."}
+        return {"usage": None, "table_usage": [], "usage_error": _("Usage is unavailable.")}
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,9 +49,9 @@ def connection_settings(request: AppRequest) -> HttpResponse:
                 actor=request.user, data=form.cleaned_data, request=request
             )
             if changed:
-                messages.success(request, "Connection settings saved.")
+                messages.success(request, _("Connection settings saved."))
             else:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, _("Nothing changed."))
             return redirect("connection_settings")
         status = 422
     else:
@@ -93,7 +95,8 @@ def connection_test_status(request: AppRequest, pk: int) -> HttpResponse:
 @permission_required("accounts.manage_connection", raise_exception=True)
 def connection_usage(request: AppRequest) -> HttpResponse:
     usage = _usage()
-    etag = live.etag_for(repr(usage))
+    # The reader's language too: the same numbers read differently in French.
+    etag = live.etag_for(repr(usage), get_language())
     if (unchanged := live.not_modified(request, etag)) is not None:
         return unchanged
     return live.tagged(render(request, f"{TEMPLATE}#usage", usage), etag, repr(usage))

@@ -1,4 +1,9 @@
-"""CSV and JSON Lines renderings of the audit log, streamed a chunk at a time."""
+"""CSV and JSON Lines renderings of the audit log, streamed a chunk at a time.
+
+Both keep the neutral fields as recorded (action, data, …). The CSV also has a `description`, the
+sentence a person reads on the page, in the language of whoever exported it; the
+`description_language` column says which (a language code such as en-gb, fr or nl).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import translation
 
 from .chain import canonical_time
 from .models import AuditEvent
@@ -19,6 +26,7 @@ CSV_COLUMNS = [
     "actor_username",
     "action",
     "description",
+    "description_language",
     "target_type",
     "target_id",
     "target_label",
@@ -69,14 +77,25 @@ class _Echo:
         return value
 
 
-def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
+def csv_lines(events: Iterable[AuditEvent], language: str | None = None) -> Iterator[str]:
+    """The CSV, its descriptions in `language` (default: the one active now, the reader's).
+
+    The language is fixed here, not when the rows are written: a streamed response is written
+    after the view has returned, when no request's language may be active any more."""
+    chosen = language or translation.get_language() or settings.LANGUAGE_CODE
+    return _csv_rows(events, chosen)
+
+
+def _csv_rows(events: Iterable[AuditEvent], language: str) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte-order mark, or Excel reads UTF-8 as Windows-1252 and mangles names and «quotes».
     yield "\ufeff" + writer.writerow(CSV_COLUMNS)
     for event in events:
         record = event_record(event)
         record["created_at_utc"] = record.pop("created_at")
-        record["description"] = describe(event)
+        with translation.override(language):
+            record["description"] = str(describe(event))
+        record["description_language"] = language
         record["data"] = json.dumps(event.data, sort_keys=True, ensure_ascii=False)
         yield writer.writerow(
             [neutralise("" if record[c] is None else str(record[c])) for c in CSV_COLUMNS]

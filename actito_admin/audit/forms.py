@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actito_admin.listing import DateRangeForm
 
@@ -24,43 +26,46 @@ def action_choices() -> list[tuple[str, Any]]:
     actions = known_actions()
     families = sorted({a.rsplit(".", 1)[0] + ".*" for a in actions})
     return [
-        ("", "Any action"),
-        ("Families", [(f, f"All {f[:-2]} events") for f in families]),
-        ("Actions", [(a, a) for a in actions]),
+        ("", _("Any action")),
+        (
+            _("Families"),
+            [(f, _("All %(family)s events") % {"family": f[:-2]}) for f in families],
+        ),
+        (_("Actions"), [(a, a) for a in actions]),
     ]
 
 
 class AuditFilterForm(DateRangeForm):
-    user = forms.CharField(required=False, max_length=150, label="User")
-    action = forms.CharField(required=False, max_length=64, label="Action")
+    user = forms.CharField(required=False, max_length=150, label=gettext_lazy("User"))
+    action = forms.CharField(required=False, max_length=64, label=gettext_lazy("Action"))
     outcome = forms.ChoiceField(
         required=False,
-        choices=[("", "Any outcome"), *AuditEvent.Outcome.choices],
-        label="Outcome",
+        choices=[("", gettext_lazy("Any outcome")), *AuditEvent.Outcome.choices],
+        label=gettext_lazy("Outcome"),
     )
-    target_type = forms.CharField(required=False, max_length=64, label="Target type")
-    target_id = forms.CharField(required=False, max_length=128, label="Target id")
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    target_type = forms.CharField(required=False, max_length=64, label=gettext_lazy("Target type"))
+    target_id = forms.CharField(required=False, max_length=128, label=gettext_lazy("Target id"))
+    q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search"))
     field_order = ("user", "action", "outcome", "date_from", "date_to", "target_type")
     before = forms.CharField(required=False, max_length=80)
 
     def clean_action(self) -> str:
         action = self.cleaned_data["action"].strip()
         if action and not _ACTION.match(action):
-            raise forms.ValidationError("Pick an action from the list.")
+            raise forms.ValidationError(_("Pick an action from the list."))
         return action
 
     def clean_before(self) -> tuple[dt.datetime, int] | None:
         raw = self.cleaned_data["before"]
         if not raw:
             return None
-        stamp, _, pk = raw.rpartition("_")
+        stamp, _sep, pk = raw.rpartition("_")
         try:
             when = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
             return when, int(pk)
         except ValueError:
             raise forms.ValidationError(
-                "That page link is damaged; start again from the newest events."
+                _("That page link is damaged; start again from the newest events.")
             ) from None
 
     def filters(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .actions import Action
 from .search import search
@@ -156,12 +157,12 @@ PURGE_ACTION = Action.AUDIT_PURGED
 
 class AuditEvent(models.Model):
     class Outcome(models.TextChoices):
-        SUCCESS = "success", "Succeeded"
-        FAILURE = "failure", "Failed"
-        DENIED = "denied", "Refused"
-        PENDING = "pending", "Pending"
-        UNKNOWN = "unknown", "Outcome unknown"
-        PARTIAL = "partial", "Partly done"
+        SUCCESS = "success", _("Succeeded")
+        FAILURE = "failure", _("Failed")
+        DENIED = "denied", _("Refused")
+        PENDING = "pending", _("Pending")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        PARTIAL = "partial", _("Partly done")
 
     # Set by record_event inside the append lock (not auto_now_add) because the value is part of
     # the event's hash, which must be computed before the INSERT.

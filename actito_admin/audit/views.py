@@ -15,7 +15,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from actito_admin import csvflavour
@@ -32,13 +33,13 @@ from .services import record_event
 # Keys of `data` that tie an event to other systems; shown apart on the detail page.
 # The ids an event's data may hold, in the one spelling the recording code uses, with the
 # words the detail page shows for each (the key itself follows in small print).
-RELATED_IDS: tuple[tuple[str, str], ...] = (
-    ("execution_id", "ACTITO import (execution)"),
-    ("interaction_business_key", "Reference for ACTITO support"),
-    ("run_id", "Scenario run in this console"),
-    ("import_id", "Import in this console"),
-    ("event_id", "ExpertSender CDP event"),
-    ("task_id", "Background task"),
+RELATED_IDS: tuple[tuple[str, Any], ...] = (
+    ("execution_id", gettext_lazy("ACTITO import (execution)")),
+    ("interaction_business_key", gettext_lazy("Reference for ACTITO support")),
+    ("run_id", gettext_lazy("Scenario run in this console")),
+    ("import_id", gettext_lazy("Import in this console")),
+    ("event_id", gettext_lazy("ExpertSender CDP event")),
+    ("task_id", gettext_lazy("Background task")),
 )
 RELATED_LIMIT = 50
 
@@ -114,17 +115,36 @@ def _pretty(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _about(event: AuditEvent, data: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The scenario and table an event is about: (label, name, URL of all their events)."""
+def _about(event: AuditEvent, data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The scenario and table an event is about: (label, name, URL of all their events, the
+    words of that link)."""
     about = []
     if event.scenario_ref:
         name = str(data.get("scenario_name") or "")
-        text = f"«{name}» (ACTITO id {event.scenario_ref})" if name else event.scenario_ref
-        about.append(("Scenario", text, _filter_url(SCENARIO_TARGET, event.scenario_ref)))
+        text = (
+            _("«%(name)s» (ACTITO id %(id)s)") % {"name": name, "id": event.scenario_ref}
+            if name
+            else event.scenario_ref
+        )
+        about.append(
+            (
+                _("Scenario"),
+                text,
+                _filter_url(SCENARIO_TARGET, event.scenario_ref),
+                _("all events about this scenario"),
+            )
+        )
     if event.table_ref:
         # Shown as recorded; the column holds the name folded to lower case.
         name = str(data.get("table_name") or data.get("table") or event.table_ref)
-        about.append(("Table", name, _filter_url(TABLE_TARGET, event.table_ref)))
+        about.append(
+            (
+                _("Table"),
+                name,
+                _filter_url(TABLE_TARGET, event.table_ref),
+                _("all events about this table"),
+            )
+        )
     return about
 
 
@@ -136,8 +156,10 @@ def _filter_url(target_type: str, target_id: str) -> str:
 def event_detail(request: AppRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(AuditEvent.objects.visible_to(request.user), pk=pk)
     data = event.data if isinstance(event.data, dict) else {}
-    related_ids = [("Web request", "request_id", event.request_id)] if event.request_id else []
-    related_ids += [(label, key, str(data[key])) for key, label in RELATED_IDS if data.get(key)]
+    related_ids = [(_("Web request"), "request_id", event.request_id)] if event.request_id else []
+    related_ids += [
+        (str(label), key, str(data[key])) for key, label in RELATED_IDS if data.get(key)
+    ]
     same_run = (
         AuditEvent.objects.visible_to(request.user).same_run_as(event).newest_first()
         if event.request_id or event.target_id
@@ -162,8 +184,8 @@ def event_export(request: AppRequest, fmt: str) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponse(
-            "The filters are not valid: "
-            + "; ".join(str(e) for el in form.errors.values() for e in el),
+            _("The filters are not valid: %(errors)s")
+            % {"errors": "; ".join(str(e) for el in form.errors.values() for e in el)},
             status=400,
             content_type="text/plain; charset=utf-8",
         )

@@ -1,13 +1,14 @@
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsoleAdminSite(AdminSite):
     """The Django admin, opened to the Admin role (not only to staff) for user management."""
 
-    site_header = "Actito Admin — user management"
+    site_header = _("Actito Admin — user management")
     site_title = "Actito Admin"
-    index_title = "Users and roles"
+    index_title = _("Users and roles")
     site_url = "/"
 
     def has_permission(self, request: HttpRequest) -> bool:

@@ -1,12 +1,13 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
     default = True
     name = "actito_admin.web"
     label = "web"
-    verbose_name = "Console"
+    verbose_name = _("Console")
 
 
 class ConsoleAdminConfig(admin_apps.AdminConfig):

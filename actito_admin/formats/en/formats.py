@@ -1,0 +1,9 @@
+# Day first, as in Belgium and the UK: "3 Dec 2026, 07:14", "3/12/2026".
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATE_FORMAT = "j/n/Y"
+SHORT_DATETIME_FORMAT = "j/n/Y H:i"
+TIME_FORMAT = "H:i"
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
