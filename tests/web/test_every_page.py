@@ -12,13 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.web._states import (  # noqa: F401 - fixtures
-    fresh_cache,
-    language,
-    no_queue,
-    states,
-    upload_dir,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

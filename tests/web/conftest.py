@@ -1,5 +1,6 @@
-"""The pages of the console in the states people meet, shared by the every-page browser test and
-the language sweep: an import at each step, a finished list run, audit events, ExpertSender CDP."""
+"""Fixtures of the web tests. `states`: the pages of the console in the states people meet,
+shared by the every-page browser test and the language sweep: an import at each step, a
+finished list run, audit events, ExpertSender CDP."""
 
 from __future__ import annotations
 
