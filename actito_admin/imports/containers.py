@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
@@ -25,7 +29,7 @@ READ_BUFFER = 1 * MiB
 # Resource forks and Finder files that macOS adds when a user zips a single file.
 _ZIP_NOISE_PREFIXES = ("__MACOSX/",)
 _ZIP_NOISE_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
-_SPREADSHEET_HELP = (
+_SPREADSHEET_HELP = gettext_lazy(
     "In Excel or LibreOffice choose File › Save As › “CSV UTF-8 (comma delimited)” and upload "
     "that file instead."
 )
@@ -40,7 +44,10 @@ class ReadsInto(Protocol):
 class FileProblem(Exception):
     """A problem with the uploaded file that the person who uploaded it can fix."""
 
-    def __init__(self, code: str, message: str, *, line: int | None = None) -> None:
+    def __init__(self, code: str, message: Any, *, line: int | None = None) -> None:
+        # The message is said to the marketer (already in their language); a lazy one is made a
+        # plain str here so that it can be stored in a job's report or failure message.
+        message = str(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -69,11 +76,24 @@ DEFAULT_LIMITS = Limits()
 
 
 def human_size(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+    """ "1.5 MB", in the current language's units and decimal sign ("1,5 Mo" in French)."""
+    if size < 1024:
+        return _("%(size)s bytes") % {"size": f"{size:.0f}"}
+    size /= 1024
+    for unit in ("KB", "MB"):
+        if size < 1024:
+            return _unit(size, unit)
         size /= 1024
-    raise AssertionError("unreachable")
+    return _unit(size, "GB")
+
+
+def _unit(size: float, unit: str) -> str:
+    number = f"{size:.1f}".replace(".", str(get_format("DECIMAL_SEPARATOR")))
+    if unit == "KB":
+        return _("%(size)s KB") % {"size": number}
+    if unit == "MB":
+        return _("%(size)s MB") % {"size": number}
+    return _("%(size)s GB") % {"size": number}
 
 
 # --- Opening: container, caps, decompression -------------------------------------------------
@@ -90,13 +110,13 @@ class _CappedReader(io.RawIOBase):
         self,
         inner: ReadsInto,
         *,
-        what: str,
+        container: Container,
         compressed_size: int | None,
         limits: Limits,
         consumed: Callable[[], int] | None = None,
     ) -> None:
         self._inner = inner
-        self._what = what
+        self._container = container
         self._compressed_size = compressed_size
         self._limits = limits
         # Compressed bytes read so far (over-counted a little: the decompressor reads ahead).
@@ -111,22 +131,35 @@ class _CappedReader(io.RawIOBase):
         self.total += n
         limits = self._limits
         if self.total > limits.max_uncompressed_bytes:
-            raise FileProblem(
-                "ZIP_BOMB",
-                f"Once unpacked, this {self._what} is larger than "
-                f"{human_size(limits.max_uncompressed_bytes)}, the most we can process. "
-                "Split it into smaller files.",
-            )
+            values = {"size": human_size(limits.max_uncompressed_bytes)}
+            if self._container == "gzip":
+                message = _(
+                    "Once unpacked, this gzip file is larger than %(size)s, the most we can "
+                    "process. Split it into smaller files."
+                )
+            else:
+                message = _(
+                    "Once unpacked, this ZIP file is larger than %(size)s, the most we can "
+                    "process. Split it into smaller files."
+                )
+            raise FileProblem("ZIP_BOMB", message % values)
         if (
             self._compressed_size
             and self.total > limits.ratio_checked_after
             and self.total > limits.max_compression_ratio * max(1, self._consumed())
         ):
-            raise FileProblem(
-                "ZIP_BOMB",
-                f"This {self._what} unpacks to more than {limits.max_compression_ratio:.0f} times "
-                "its size, which real CSV files never do. We stopped reading it for safety.",
-            )
+            values = {"ratio": f"{limits.max_compression_ratio:.0f}"}
+            if self._container == "gzip":
+                message = _(
+                    "This gzip file unpacks to more than %(ratio)s times its size, which real "
+                    "CSV files never do. We stopped reading it for safety."
+                )
+            else:
+                message = _(
+                    "This ZIP file unpacks to more than %(ratio)s times its size, which real "
+                    "CSV files never do. We stopped reading it for safety."
+                )
+            raise FileProblem("ZIP_BOMB", message % values)
         return n
 
 
@@ -147,12 +180,14 @@ def _zip_member(archive: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
     if "[Content_Types].xml" in names or any(n.startswith("xl/") for n in names):
         raise FileProblem(
             "SPREADSHEET_FILE",
-            f"This is an Excel workbook (.xlsx), not a CSV file. {_SPREADSHEET_HELP}",
+            _("This is an Excel workbook (.xlsx), not a CSV file. %(how)s")
+            % {"how": _SPREADSHEET_HELP},
         )
     if "mimetype" in names and any(n == "content.xml" for n in names):
         raise FileProblem(
             "SPREADSHEET_FILE",
-            f"This is an OpenDocument spreadsheet (.ods), not a CSV file. {_SPREADSHEET_HELP}",
+            _("This is an OpenDocument spreadsheet (.ods), not a CSV file. %(how)s")
+            % {"how": _SPREADSHEET_HELP},
         )
     files = [
         i
@@ -163,21 +198,32 @@ def _zip_member(archive: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
     ]
     if not files:
         raise FileProblem(
-            "ZIP_NO_CSV", "This ZIP file contains no file. It must contain exactly one CSV file."
+            "ZIP_NO_CSV",
+            _("This ZIP file contains no file. It must contain exactly one CSV file."),
         )
     if len(files) > 1:
         listed = ", ".join(f"“{i.filename}”" for i in files[:5])
-        more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+        if len(files) > 5:
+            more = len(files) - 5
+            listed = ngettext(
+                "%(names)s and %(count)s more", "%(names)s and %(count)s more", more
+            ) % {"names": listed, "count": more}
         raise FileProblem(
             "ZIP_MULTIPLE_FILES",
-            f"This ZIP file contains {len(files)} files ({listed}{more}). ACTITO accepts a ZIP "
-            "with exactly one CSV file: upload each CSV separately.",
+            ngettext(
+                "This ZIP file contains %(count)s file (%(names)s). ACTITO accepts a ZIP with "
+                "exactly one CSV file: upload each CSV separately.",
+                "This ZIP file contains %(count)s files (%(names)s). ACTITO accepts a ZIP with "
+                "exactly one CSV file: upload each CSV separately.",
+                len(files),
+            )
+            % {"count": len(files), "names": listed},
         )
     info = files[0]
     if info.flag_bits & 0x1:
         raise FileProblem(
             "ENCRYPTED_ARCHIVE",
-            "This ZIP file is protected by a password. Create the ZIP again without a password.",
+            _("This ZIP file is protected by a password. Create the ZIP again without a password."),
         )
     # The declared sizes can lie (the cap in _CappedReader catches that), but an honest bomb is
     # refused here before we unpack a single byte.
@@ -187,9 +233,15 @@ def _zip_member(archive: zipfile.ZipFile, limits: Limits) -> zipfile.ZipInfo:
     ):
         raise FileProblem(
             "ZIP_BOMB",
-            f"“{info.filename}” would unpack to {human_size(info.file_size)} from "
-            f"{human_size(info.compress_size)}. That is not a normal CSV file, so we did not "
-            "open it.",
+            _(
+                "“%(name)s” would unpack to %(size)s from %(compressed)s. That is not a normal "
+                "CSV file, so we did not open it."
+            )
+            % {
+                "name": info.filename,
+                "size": human_size(info.file_size),
+                "compressed": human_size(info.compress_size),
+            },
         )
     return info
 
@@ -198,8 +250,11 @@ def _corrupt(container: Container) -> FileProblem:
     kind = "ZIP" if container == "zip" else "gzip (.gz)"
     return FileProblem(
         "CORRUPT_ARCHIVE",
-        f"This {kind} file is damaged or incomplete, so it cannot be unpacked. Compress the CSV "
-        "again, or upload the CSV without compression.",
+        _(
+            "This %(kind)s file is damaged or incomplete, so it cannot be unpacked. Compress the "
+            "CSV again, or upload the CSV without compression."
+        )
+        % {"kind": kind},
     )
 
 
@@ -213,8 +268,10 @@ def translate_read_errors(container: Container) -> Iterator[None]:
     except NotImplementedError as exc:  # e.g. Deflate64, which zipfile cannot read
         raise FileProblem(
             "CORRUPT_ARCHIVE",
-            "This ZIP file uses a compression method we cannot read. Create it again with the "
-            "standard ZIP (Deflate) compression, or upload the CSV without compression.",
+            _(
+                "This ZIP file uses a compression method we cannot read. Create it again with "
+                "the standard ZIP (Deflate) compression, or upload the CSV without compression."
+            ),
         ) from exc
 
 
@@ -234,8 +291,14 @@ def open_decompressed(
             if size > limits.max_uncompressed_bytes:
                 raise FileProblem(
                     "FILE_TOO_LARGE",
-                    f"This file is {human_size(size)}; the largest file we can process is "
-                    f"{human_size(limits.max_uncompressed_bytes)}. Split it into smaller files.",
+                    _(
+                        "This file is %(size)s; the largest file we can process is %(limit)s. "
+                        "Split it into smaller files."
+                    )
+                    % {
+                        "size": human_size(size),
+                        "limit": human_size(limits.max_uncompressed_bytes),
+                    },
                 )
             with open(path, "rb", buffering=READ_BUFFER) as f:
                 # open() with a buffer size is typed BinaryIO; it is a BufferedReader.
@@ -244,7 +307,7 @@ def open_decompressed(
         if container == "gzip":
             with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
                 capped = _CappedReader(
-                    gz, what="gzip file", compressed_size=size, limits=limits, consumed=raw.tell
+                    gz, container="gzip", compressed_size=size, limits=limits, consumed=raw.tell
                 )
                 with io.BufferedReader(capped, buffer_size=READ_BUFFER) as stream:
                     yield stream, container, None
@@ -260,7 +323,7 @@ def open_decompressed(
 
                 capped = _CappedReader(
                     cast(ReadsInto, member),  # a ZipExtFile, typed as IO[bytes]
-                    what="ZIP file",
+                    container="zip",
                     compressed_size=info.compress_size,
                     limits=limits,
                     consumed=consumed,

@@ -18,7 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .containers import DEFAULT_LIMITS as DEFAULT_LIMITS
 from .containers import (
@@ -37,7 +41,8 @@ from .containers import MiB as MiB
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
 QUOTE_CHARS: tuple[str, ...] = ('"', "'")
-# Python codec name -> what we show. Overrides may use any codec name Python knows.
+# Python codec name -> its usual name. Overrides may use any codec name Python knows. Neutral
+# (the audit log stores it): `encoding_words` says it in the reader's language.
 ENCODING_LABELS: dict[str, str] = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 with BOM",
@@ -47,6 +52,19 @@ ENCODING_LABELS: dict[str, str] = {
     "cp1252-sig": "Windows-1252 with BOM",
     "latin-1-sig": "ISO-8859-1 with BOM",
 }
+_ENCODING_WORDS: dict[str, Any] = {
+    "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
+    "utf-16": gettext_lazy("UTF-16 with BOM"),
+    "cp1252-sig": gettext_lazy("Windows-1252 with BOM"),
+    "latin-1-sig": gettext_lazy("ISO-8859-1 with BOM"),
+}
+
+
+def encoding_words(encoding: str) -> str:
+    """An encoding's name as the marketer reads it: "UTF-8 with BOM", "UTF-8 avec BOM"…"""
+    words = _ENCODING_WORDS.get(encoding)
+    return str(words) if words is not None else ENCODING_LABELS.get(encoding, encoding)
+
 
 # Detection and preview read at most this much of the (decompressed) file, whatever its shape: a
 # file without line breaks must not make the web process parse it whole.
@@ -57,15 +75,15 @@ MAX_COLUMNS = 300
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 26))
 _KEEP_ONLY_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _MAGIC_KINDS = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document"),
-    (b"PK\x03\x04", "an Excel workbook or another ZIP-based document"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip file inside the archive"),
+    (b"%PDF", gettext_lazy("a PDF document")),
+    (b"\x89PNG", gettext_lazy("a PNG image")),
+    (b"\xff\xd8\xff", gettext_lazy("a JPEG image")),
+    (b"GIF8", gettext_lazy("a GIF image")),
+    (b"\xd0\xcf\x11\xe0", gettext_lazy("an old Excel (.xls) or Word document")),
+    (b"PK\x03\x04", gettext_lazy("an Excel workbook or another ZIP-based document")),
+    (b"Rar!", gettext_lazy("a RAR archive")),
+    (b"7z\xbc\xaf", gettext_lazy("a 7-Zip archive")),
+    (b"\x1f\x8b", gettext_lazy("a gzip file inside the archive")),
 )
 
 
@@ -80,6 +98,10 @@ class CsvFormat:
     @property
     def encoding_label(self) -> str:
         return ENCODING_LABELS.get(self.encoding, self.encoding)
+
+    @property
+    def encoding_words(self) -> str:
+        return encoding_words(self.encoding)
 
 
 @dataclass(frozen=True)
@@ -108,12 +130,12 @@ def _binary_kind(sample: bytes) -> str | None:
     """A description of what the bytes are when they are not text, else None."""
     for magic, kind in _MAGIC_KINDS:
         if sample.startswith(magic):
-            return kind
+            return str(kind)
     if b"\x00" in sample:
-        return "a binary file"
+        return _("a binary file")
     controls = len(sample.translate(None, _KEEP_ONLY_CONTROL))
     if sample and controls / len(sample) > 0.01:
-        return "a binary file"
+        return _("a binary file")
     return None
 
 
@@ -220,7 +242,8 @@ def _normalise_encoding(requested: str, bom: str | None) -> str:
         name = codecs.lookup(requested).name
     except LookupError as exc:
         raise FileProblem(
-            "UNKNOWN_ENCODING", f"“{requested}” is not a character encoding we know."
+            "UNKNOWN_ENCODING",
+            _("“%(encoding)s” is not a character encoding we know.") % {"encoding": requested},
         ) from exc
     name = {"iso8859-1": "latin-1", "windows-1252": "cp1252"}.get(name, name)
     if bom == "utf-8-sig" and name == "utf-8":
@@ -265,25 +288,31 @@ def _guess_quotechar(text: str, separator: str) -> str:
 def check_headers(headers: list[str]) -> None:
     for position, name in enumerate(headers, start=1):
         if not name.strip():
-            at_end = position == len(headers)
-            hint = (
-                " This often comes from a separator at the end of the first line." if at_end else ""
-            )
-            raise FileProblem(
-                "EMPTY_HEADER",
-                f"Column {position} has no name in the first line. Every column needs a name in "
-                f"the first line of the file.{hint}",
-            )
+            message = _(
+                "Column %(position)s has no name in the first line. Every column needs a name "
+                "in the first line of the file."
+            ) % {"position": position}
+            if position == len(headers):
+                hint = _("This often comes from a separator at the end of the first line.")
+                message = f"{message} {hint}"
+            raise FileProblem("EMPTY_HEADER", message)
     seen: dict[str, int] = {}
     for name in headers:
         seen[name] = seen.get(name, 0) + 1
     duplicates = [name for name, count in seen.items() if count > 1]
     if duplicates:
-        listed = ", ".join(f"“{name}” ({seen[name]} times)" for name in duplicates)
+        listed = ", ".join(
+            ngettext("“%(name)s” (%(count)s time)", "“%(name)s” (%(count)s times)", seen[name])
+            % {"name": name, "count": seen[name]}
+            for name in duplicates
+        )
         raise FileProblem(
             "DUPLICATE_HEADERS",
-            f"Some column names appear more than once in the first line: {listed}. Each column "
-            "needs a different name; ACTITO refuses files with duplicate column names.",
+            _(
+                "Some column names appear more than once in the first line: %(names)s. Each "
+                "column needs a different name; ACTITO refuses files with duplicate column names."
+            )
+            % {"names": listed},
         )
 
 
@@ -304,25 +333,37 @@ def detect_csv(
     we must refuse: empty, header only, binary, bad archive, bad headers.
     """
     if separator is not None and (len(separator) != 1 or separator in "\r\n\"'"):
-        raise FileProblem("BAD_SEPARATOR", "The separator must be a single character.")
+        raise FileProblem("BAD_SEPARATOR", _("The separator must be a single character."))
     if quotechar is not None and (len(quotechar) != 1 or quotechar in "\r\n"):
-        raise FileProblem("BAD_QUOTE", "The quote character must be a single character.")
+        raise FileProblem("BAD_QUOTE", _("The quote character must be a single character."))
     path = Path(path)
     with open_decompressed(path, limits=limits) as (stream, container, member_name):
         sample = stream.read(sample_size)
         at_eof = not stream.peek(1)
-    what = f"“{member_name}” inside the ZIP" if member_name else "this file"
+    names = {"name": member_name}
     if not sample.strip(b" \t\r\n\x00" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE):
-        raise FileProblem(
-            "EMPTY_FILE", f"{what[0].upper()}{what[1:]} is empty. There is nothing to import."
-        )
+        if member_name:
+            message = _("“%(name)s” inside the ZIP is empty. There is nothing to import.") % names
+        else:
+            message = _("This file is empty. There is nothing to import.")
+        raise FileProblem("EMPTY_FILE", message)
     if _looks_like_a_web_page(sample):
-        raise FileProblem(
-            "WEB_PAGE",
-            f"{what[0].upper()}{what[1:]} is a web page (HTML), not a CSV export: it was "
-            "probably saved from the browser. Use the tool's Export or Download CSV button "
-            "instead, and upload the file that gives you.",
-        )
+        if member_name:
+            message = (
+                _(
+                    "“%(name)s” inside the ZIP is a web page (HTML), not a CSV export: it was "
+                    "probably saved from the browser. Use the tool's Export or Download CSV button "
+                    "instead, and upload the file that gives you."
+                )
+                % names
+            )
+        else:
+            message = _(
+                "This file is a web page (HTML), not a CSV export: it was probably saved from "
+                "the browser. Use the tool's Export or Download CSV button instead, and upload "
+                "the file that gives you."
+            )
+        raise FileProblem("WEB_PAGE", message)
     bom = _bom_encoding(sample)
     if bom is None and encoding is None:
         utf16 = _utf16_without_bom(sample)
@@ -330,8 +371,11 @@ def detect_csv(
         if kind:
             raise FileProblem(
                 "BINARY_FILE",
-                f"This looks like {kind}, not a CSV text file. Export your data as CSV "
-                "(for example from Excel: File › Save As › CSV) and upload that file.",
+                _(
+                    "This looks like %(kind)s, not a CSV text file. Export your data as CSV "
+                    "(for example from Excel: File › Save As › CSV) and upload that file."
+                )
+                % {"kind": kind},
             )
         guessed = utf16 or _guess_encoding(sample, at_eof)
     elif bom == "utf-8-sig" and encoding is None:
@@ -355,10 +399,14 @@ def detect_csv(
     headers, preview, exhausted = _read_head(path, csv_format, preview_rows, limits)
     check_headers(headers)
     if exhausted and not preview:
-        raise FileProblem(
-            "HEADER_ONLY",
-            f"{what[0].upper()}{what[1:]} only has the line with column names and no data rows.",
-        )
+        if member_name:
+            message = (
+                _("“%(name)s” inside the ZIP only has the line with column names and no data rows.")
+                % names
+            )
+        else:
+            message = _("This file only has the line with column names and no data rows.")
+        raise FileProblem("HEADER_ONLY", message)
     given = {"encoding": encoding, "separator": separator, "quotechar": quotechar}
     detected = {name for name, value in given.items() if value is None}
     return Detection(
@@ -391,18 +439,24 @@ def _read_head(
         if "\n" not in text:
             raise FileProblem(
                 "ENCODING_MISMATCH",
-                f"The first line contains bytes that are not valid {csv_format.encoding_label}. "
-                "Choose the file's encoding yourself (files saved by Excel on Windows are "
-                "usually Windows-1252).",
+                _(
+                    "The first line contains bytes that are not valid %(encoding)s. Choose the "
+                    "file's encoding yourself (files saved by Excel on Windows are usually "
+                    "Windows-1252)."
+                )
+                % {"encoding": csv_format.encoding_words},
             ) from exc
     if not at_eof:
         cut = text.rfind("\n")
         if cut < 0:
             raise FileProblem(
                 "LINE_TOO_LONG",
-                f"The first line of this file is longer than {human_size(HEAD_BYTES)}: it is "
-                "not a CSV file with one record per line. Check the separator and the line "
-                "breaks, or export the file again as CSV.",
+                _(
+                    "The first line of this file is longer than %(size)s: it is not a CSV file "
+                    "with one record per line. Check the separator and the line breaks, or "
+                    "export the file again as CSV."
+                )
+                % {"size": human_size(HEAD_BYTES)},
             )
         text = text[: cut + 1]  # drop the record the limit cut in two
     # CsvReader names the line of a broken record (an unclosed quote, say).
@@ -422,9 +476,15 @@ def check_column_count(headers: list[str]) -> None:
     if len(headers) > MAX_COLUMNS:
         raise FileProblem(
             "TOO_MANY_COLUMNS",
-            f"This file has {len(headers):,} columns; the console can map at most "
-            f"{MAX_COLUMNS:,} at once (no ACTITO profile table has more attributes). Keep only "
-            "the columns you want to import, or check the separator.",
+            _(
+                "This file has %(count)s columns; the console can map at most %(limit)s at once "
+                "(no ACTITO profile table has more attributes). Keep only the columns you want "
+                "to import, or check the separator."
+            )
+            % {
+                "count": number_format(len(headers), force_grouping=True),
+                "limit": number_format(MAX_COLUMNS, force_grouping=True),
+            },
         )
 
 
@@ -485,22 +545,33 @@ class CsvReader:
             return FileProblem(
                 "ENCODING_MISMATCH",
                 # The decoder works ahead of the parser, so the bad bytes are at or after `line`.
-                f"From line {line} on, the file contains bytes that are not valid "
-                f"{self._format.encoding_label}. Choose the file's encoding yourself (files saved "
-                "by Excel on Windows are usually Windows-1252).",
+                _(
+                    "From line %(line)s on, the file contains bytes that are not valid "
+                    "%(encoding)s. Choose the file's encoding yourself (files saved by Excel on "
+                    "Windows are usually Windows-1252)."
+                )
+                % {"line": line, "encoding": self._format.encoding_words},
                 line=line,
             )
         if isinstance(exc, csv.Error):
             if "field larger than field limit" in str(exc):
-                message = (
-                    f"From line {line}, a value runs on for more than "
-                    f'{csv.field_size_limit():,} characters. Usually a quote (") is opened and '
-                    "never closed; check that line."
-                )
+                message = _(
+                    "From line %(line)s, a value runs on for more than %(limit)s characters. "
+                    'Usually a quote (") is opened and never closed; check that line.'
+                ) % {
+                    "line": line,
+                    "limit": number_format(csv.field_size_limit(), force_grouping=True),
+                }
             elif "NUL" in str(exc):
-                message = f"Line {line} contains binary data (NUL characters), not text."
+                message = _("Line %(line)s contains binary data (NUL characters), not text.") % {
+                    "line": line
+                }
             else:
-                message = f"Line {line} cannot be read as CSV ({exc})."
+                # The detail is Python's own (English) words: a clue, kept as it is.
+                message = _("Line %(line)s cannot be read as CSV (%(detail)s).") % {
+                    "line": line,
+                    "detail": exc,
+                }
             return FileProblem("MALFORMED_CSV", message)
         try:
             with translate_read_errors(self._container):
@@ -527,8 +598,11 @@ class _NulGuard(io.RawIOBase):
             at = self._offset + buffer[:n].tobytes().find(b"\x00")
             raise FileProblem(
                 "BINARY_DATA",
-                f"After {human_size(at)} of text, the file contains binary data (a NUL byte), "
-                "which ACTITO cannot import. Export the file again as CSV and upload that.",
+                _(
+                    "After %(size)s of text, the file contains binary data (a NUL byte), which "
+                    "ACTITO cannot import. Export the file again as CSV and upload that."
+                )
+                % {"size": human_size(at)},
             )
         self._offset += n
         return n

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.utils.translation import gettext_lazy as _
+
 from actito_admin.actito.schemas import TableStructure
 
 ImportMode = Literal["CREATE_OR_UPDATE", "CREATE_ONLY", "UPDATE_ONLY", "DELETE"]
@@ -46,16 +48,16 @@ class Attribute:
 
 
 # What marketers call ACTITO's predefined attributes (its technical names come second).
-PREDEFINED_WORDS = {
-    "EMAIL_ADDRESS": "E-mail address",
-    "FIRSTNAME": "First name",
-    "LASTNAME": "Last name",
-    "BIRTHDATE": "Date of birth",
-    "SEX": "Sex",
-    "MOTHER_LANGUAGE": "Language",
-    "PHONE_NUMBER": "Mobile phone",
-    "COUNTRY": "Country",
-    "TITLE": "Title (Mr, Mrs, Ms)",
+PREDEFINED_WORDS: dict[str, Any] = {
+    "EMAIL_ADDRESS": _("E-mail address"),
+    "FIRSTNAME": _("First name"),
+    "LASTNAME": _("Last name"),
+    "BIRTHDATE": _("Date of birth"),
+    "SEX": _("Sex"),
+    "MOTHER_LANGUAGE": _("Language"),
+    "PHONE_NUMBER": _("Mobile phone"),
+    "COUNTRY": _("Country"),
+    "TITLE": _("Title (Mr, Mrs, Ms)"),
 }
 
 
@@ -65,7 +67,7 @@ def plain_label(attribute: Attribute) -> str:
     if attribute.label and attribute.label != attribute.name:
         return attribute.label
     if attribute.predefined_type in PREDEFINED_WORDS:
-        return PREDEFINED_WORDS[attribute.predefined_type]
+        return str(PREDEFINED_WORDS[attribute.predefined_type])
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", attribute.name).replace("_", " ").strip()
     return words[:1].upper() + words[1:].lower() if words else attribute.name
 
@@ -168,25 +170,30 @@ OPTION_FIELDS = (
     "merge_values_when_multivalued",
 )
 
-# Each mode in plain words: the choice's label, then what it does to the table.
-MODE_HELP: dict[str, tuple[str, str]] = {
+# Each mode in plain words: the choice's label, then what it does to the table (lazy: shown in
+# the reader's language).
+MODE_HELP: dict[str, tuple[Any, Any]] = {
     "CREATE_OR_UPDATE": (
-        "Add new profiles and update existing ones",
-        "Rows whose key matches a profile update it; the others create a new profile. "
-        "Needs a key column.",
+        _("Add new profiles and update existing ones"),
+        _(
+            "Rows whose key matches a profile update it; the others create a new profile. "
+            "Needs a key column."
+        ),
     ),
     "CREATE_ONLY": (
-        "Only add new profiles",
-        "Rows for profiles that already exist are refused and listed in the error file.",
+        _("Only add new profiles"),
+        _("Rows for profiles that already exist are refused and listed in the error file."),
     ),
     "UPDATE_ONLY": (
-        "Only update existing profiles",
-        "Rows that match no profile are refused; nobody new is added. Needs a key column.",
+        _("Only update existing profiles"),
+        _("Rows that match no profile are refused; nobody new is added. Needs a key column."),
     ),
     "DELETE": (
-        "Delete the profiles in the file",
-        "Every profile whose key is in the file is removed from the table, with its "
-        "subscriptions. This cannot be undone. Needs a key column.",
+        _("Delete the profiles in the file"),
+        _(
+            "Every profile whose key is in the file is removed from the table, with its "
+            "subscriptions. This cannot be undone. Needs a key column."
+        ),
     ),
 }
 
@@ -381,7 +388,22 @@ class HeaderMatch:
     target: str | None
     confidence: float  # 0–1
     weak: bool  # below the caller's threshold: show it, but ask the user to confirm
-    reason: str  # "exact name", "same name", "synonym", "similar name", or "" for no match
+    # Why, in the reader's language: "exact name", "same name", "synonym", "similar name" (with
+    # ", values do not fit" when the values say otherwise), or "" for no match.
+    reason: str
+
+
+# Why a header was matched, in words (the keys are what the matching compares and sorts on).
+_REASON_WORDS: dict[str, Any] = {
+    "exact name": _("exact name"),
+    "same name": _("same name"),
+    "synonym": _("synonym"),
+    "similar name": _("similar name"),
+    "exact name, values do not fit": _("exact name, values do not fit"),
+    "same name, values do not fit": _("same name, values do not fit"),
+    "synonym, values do not fit": _("synonym, values do not fit"),
+    "similar name, values do not fit": _("similar name, values do not fit"),
+}
 
 
 def _concept_target(concept: _Concept, targets: Sequence[Target]) -> Target | None:
@@ -471,7 +493,8 @@ def match_headers(
             if judged is not None and judged < FIT_POOR:
                 confidence, reason = round(confidence / 2, 3), f"{reason}, values do not fit"
             scored.append((confidence, -index, reason, target.name, header))
-    # Greedy by confidence, then by column order: the best pair claims the target first.
+    # Greedy by confidence, then by column order: the best pair claims the target first. The
+    # untranslated reason is compared: the choice never depends on the language.
     scored.sort(reverse=True)
     chosen: dict[int, HeaderMatch] = {}
     used: set[str] = set()
@@ -481,7 +504,8 @@ def match_headers(
             continue
         used.add(target_name)
         weak = confidence < weak_below
-        chosen[index] = HeaderMatch(header, target_name, confidence, weak, reason)
+        words = str(_REASON_WORDS[reason])
+        chosen[index] = HeaderMatch(header, target_name, confidence, weak, words)
     return [
         chosen.get(index) or HeaderMatch(header, None, 0.0, False, "")
         for index, header in enumerate(headers)

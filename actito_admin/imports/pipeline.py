@@ -15,6 +15,9 @@ from operator import itemgetter, ne
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from .conversions import ValueFormat, resolve
 from .csvfile import (
     DEFAULT_LIMITS,
@@ -214,7 +217,7 @@ def _run(
             if report.rows_read == 0:
                 raise FileProblem(
                     "HEADER_ONLY",
-                    "The file only has the line with column names and no data rows.",
+                    _("The file only has the line with column names and no data rows."),
                 )
             prepared = writer.finish(left_out) if writer else None
             if errors:
@@ -390,11 +393,13 @@ def _check_shape(
             shaped.append(row)
             shaped_at.append(i)
         else:
-            message = (
-                f"This row has {len(row)} values but the first line has {width} column "
-                "names. Usually a separator or a line break inside a value that is not "
-                "between quotes."
-            )
+            message = ngettext(
+                "This row has %(count)s value but the first line has %(width)s column names. "
+                "Usually a separator or a line break inside a value that is not between quotes.",
+                "This row has %(count)s values but the first line has %(width)s column names. "
+                "Usually a separator or a line break inside a value that is not between quotes.",
+                len(row),
+            ) % {"count": len(row), "width": width}
             issues[i] = [("WRONG_COLUMN_COUNT", message, None, None, True)]
     return shaped, shaped_at
 
@@ -462,7 +467,10 @@ def _convert(
 
 def _note_issue(column: _Column, rule: Rule, value: str, row_issues: list[Issue]) -> None:
     described = rule.describe(value)
-    message = f"Column “{column.header}”: {described}"
+    message = _("Column “%(column)s”: %(problem)s") % {
+        "column": column.header,
+        "problem": described,
+    }
     row_issues.append((rule.code, message, column.header, value, rule.blocking))
     report = column.report
     report.problems[rule.code] += 1
@@ -484,12 +492,12 @@ def _check_keys(
     key_values = [list(map(g, shaped)) for g in key_getters]
     if not all("" in values for values in key_values):
         return  # some key column is full: every row has a key
+    message = _(
+        "No value in the key column, so ACTITO cannot tell which profile this row is about."
+    )
     for j, keys in enumerate(zip(*key_values, strict=True)):
         if not any(keys):
             i = shaped_at[j] if shaped_at is not None else j
-            message = (
-                "No value in the key column, so ACTITO cannot tell which profile this row is about."
-            )
             issues.setdefault(i, []).append(("MISSING_KEY_VALUE", message, None, None, True))
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .validation import MappingProblem
 
 
@@ -41,24 +43,34 @@ class ColumnReport:
     messages: dict[str, str] = field(default_factory=dict)  # rule code -> the first message
 
 
-# What to do about each kind of problem, said once per column in the check's report.
-FIXES: dict[str, str] = {
-    "INVALID_DATE": "If the dates are written another way, choose their format for this column "
-    "(step 3, Options).",
-    "INVALID_DATETIME": "If the dates are written another way, choose their format for this "
-    "column (step 3, Options).",
-    "INVALID_DECIMAL": "If the numbers use another decimal sign, choose it for this column "
-    "(step 3, Options).",
-    "INVALID_INTEGER": "Whole numbers only. If they use another thousands sign, choose it for "
-    "this column (step 3, Options).",
-    "INVALID_PHONE": "Numbers without +country code are read with the country chosen for this "
-    "column (step 3, Options); correct the others in the file.",
-    "INVALID_EMAIL": "Correct these addresses in the file, or leave these rows out.",
-    "INVALID_TITLE": "Use Mr, Mrs or Ms.",
-    "INVALID_BOOLEAN": "Use yes or no words.",
-    "INVALID_CATEGORY": "Use one of the table's categories.",
-    "VALUE_TOO_LONG": "Shorten these values.",
-    "MISSING_MANDATORY_VALUE": "Fill in this column for people who are not in the table yet.",
+# What to do about each kind of problem, said once per column in the check's report (stored
+# with the job in the language of the person who ran the check: see column_summaries).
+FIXES: dict[str, Any] = {
+    "INVALID_DATE": _(
+        "If the dates are written another way, choose their format for this column "
+        "(step 3, Options)."
+    ),
+    "INVALID_DATETIME": _(
+        "If the dates are written another way, choose their format for this column "
+        "(step 3, Options)."
+    ),
+    "INVALID_DECIMAL": _(
+        "If the numbers use another decimal sign, choose it for this column (step 3, Options)."
+    ),
+    "INVALID_INTEGER": _(
+        "Whole numbers only. If they use another thousands sign, choose it for this column "
+        "(step 3, Options)."
+    ),
+    "INVALID_PHONE": _(
+        "Numbers without +country code are read with the country chosen for this column "
+        "(step 3, Options); correct the others in the file."
+    ),
+    "INVALID_EMAIL": _("Correct these addresses in the file, or leave these rows out."),
+    "INVALID_TITLE": _("Use Mr, Mrs or Ms."),
+    "INVALID_BOOLEAN": _("Use yes or no words."),
+    "INVALID_CATEGORY": _("Use one of the table's categories."),
+    "VALUE_TOO_LONG": _("Shorten these values."),
+    "MISSING_MANDATORY_VALUE": _("Fill in this column for people who are not in the table yet."),
 }
 
 
@@ -77,7 +89,7 @@ def column_summaries(columns: Sequence[ColumnReport]) -> list[dict[str, Any]]:
                     "count": count,
                     "message": c.messages.get(code, ""),
                     "examples": c.examples.get(code, []),
-                    "fix": FIXES.get(code, ""),
+                    "fix": str(FIXES.get(code, "")),
                 }
                 for code, count in c.problems.most_common()
             ],

@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from .mapping import IMPORT_MODES, ColumnMapping, ImportMode, ImportTable, Target
 from .refdata import COUNTRY_CODES, COUNTRY_HINTS, LANGUAGE_CODES, LANGUAGE_HINTS
 
@@ -39,13 +42,6 @@ SYSTEM_ATTRIBUTES = frozenset({"profileId", "creationMoment", "updateMoment", "l
 # Modes that look a profile up by a unique attribute. CREATE_ONLY does not: ACTITO creates every
 # row, and refuses the ones whose unique values already exist (RECORD_ALREADY_EXISTS, §7.6).
 MODES_NEEDING_KEY: frozenset[str] = frozenset({"CREATE_OR_UPDATE", "UPDATE_ONLY", "DELETE"})
-
-_MODE_VERBS = {
-    "CREATE_OR_UPDATE": "create or update profiles",
-    "CREATE_ONLY": "create profiles",
-    "UPDATE_ONLY": "update profiles",
-    "DELETE": "delete profiles",
-}
 
 
 # --- Value rules --------------------------------------------------------------------------------
@@ -158,49 +154,100 @@ LANGUAGE_VALUES = _case_variants(LANGUAGE_CODES)
 COUNTRY_VALUES = _case_variants(COUNTRY_CODES)
 
 
+# Each message is one or two whole sentences in the marketer's language; a second sentence (a
+# hint) is added after a space.
+
+
 def _spaces(value: str) -> str:
-    return " Remove the spaces around it." if value != value.strip() else ""
+    return " " + _("Remove the spaces around it.") if value != value.strip() else ""
 
 
 def _describe_phone(v: str) -> str:
     hint = ""
     if v.strip().startswith("0") or re.search(r"[\s./()-]", v.strip()):
-        hint = " Start with + and the country code, with digits only."
-    return f"“{v}” is not a phone number in international format (for example +32470123456).{hint}"
+        hint = " " + _("Start with + and the country code, with digits only.")
+    message = _(
+        "“%(value)s” is not a phone number in international format (for example +32470123456)."
+    )
+    return message % {"value": v} + hint
 
 
-def _describe_code(v: str, what: str, examples: str, hints: dict[str, str]) -> str:
+def _code_hint(v: str, hints: dict[str, str]) -> str:
     better = hints.get(v.strip().upper())
-    hint = f" Write “{better}” instead." if better else _spaces(v)
-    return f"“{v}” is not a two-letter {what} code (for example {examples}).{hint}"
+    if better:
+        return " " + _("Write “%(code)s” instead.") % {"code": better}
+    return _spaces(v)
+
+
+def _describe_language(v: str) -> str:
+    message = _("“%(value)s” is not a two-letter ISO 639-1 language code (for example FR, NL, EN).")
+    return message % {"value": v} + _code_hint(v, LANGUAGE_HINTS)
+
+
+def _describe_country(v: str) -> str:
+    message = _("“%(value)s” is not a two-letter ISO 3166-1 country code (for example BE, FR, NL).")
+    return message % {"value": v} + _code_hint(v, COUNTRY_HINTS)
+
+
+def _describe_email(v: str) -> str:
+    return _("“%(value)s” is not a valid e-mail address.") % {"value": v} + _spaces(v)
+
+
+def _describe_date(v: str) -> str:
+    message = _("“%(value)s” is not a date written as yyyy-MM-dd (for example 1985-04-23).")
+    return message % {"value": v} + _spaces(v)
+
+
+def _describe_datetime(v: str) -> str:
+    message = _(
+        "“%(value)s” is not a date and time written as yyyy-MM-dd HH:mm:ss "
+        "(for example 2024-01-31 14:05:00)."
+    )
+    return message % {"value": v} + _spaces(v)
+
+
+def _describe_integer(v: str) -> str:
+    return _("“%(value)s” is not a whole number.") % {"value": v} + _spaces(v)
+
+
+def _describe_decimal(v: str) -> str:
+    message = _(
+        "“%(value)s” is not a number. Use a dot as the decimal separator (for example 12.50)."
+    )
+    return message % {"value": v} + _spaces(v)
+
+
+def _describe_boolean(v: str) -> str:
+    message = _(
+        "“%(value)s” is not a yes/no value. Use yes or no words (oui/non, ja/nee, yes/no), "
+        "1 or 0, TRUE or FALSE, or x for yes."
+    )
+    return message % {"value": v} + _spaces(v)
+
+
+def _describe_title(v: str) -> str:
+    return _(
+        "“%(value)s” is not a title ACTITO knows. Use Mr, Mrs or Ms (M., Mme, Mlle, Dhr., "
+        "Mevr. and Mevrouw are converted for you)."
+    ) % {"value": v}
+
+
+def _describe_sex(v: str) -> str:
+    return _("“%(value)s” is not a sex code. Use M or F.") % {"value": v} + _spaces(v)
 
 
 _DESCRIBE: dict[str, Callable[[str], str]] = {
-    "email": lambda v: f"“{v}” is not a valid e-mail address.{_spaces(v)}",
+    "email": _describe_email,
     "phone": _describe_phone,
-    "date": lambda v: (
-        f"“{v}” is not a date written as yyyy-MM-dd (for example 1985-04-23).{_spaces(v)}"
-    ),
-    "datetime": lambda v: (
-        f"“{v}” is not a date and time written as yyyy-MM-dd HH:mm:ss "
-        f"(for example 2024-01-31 14:05:00).{_spaces(v)}"
-    ),
-    "integer": lambda v: f"“{v}” is not a whole number.{_spaces(v)}",
-    "decimal": lambda v: (
-        f"“{v}” is not a number. Use a dot as the decimal separator (for example 12.50)."
-        f"{_spaces(v)}"
-    ),
-    "boolean": lambda v: (
-        f"“{v}” is not a yes/no value. Use yes or no words (oui/non, ja/nee, yes/no), "
-        f"1 or 0, TRUE or FALSE, or x for yes.{_spaces(v)}"
-    ),
-    "title": lambda v: (
-        f"“{v}” is not a title ACTITO knows. Use Mr, Mrs or Ms (M., Mme, Mlle, Dhr., Mevr. "
-        "and Mevrouw are converted for you)."
-    ),
-    "sex": lambda v: f"“{v}” is not a sex code. Use M or F.{_spaces(v)}",
-    "language": lambda v: _describe_code(v, "ISO 639-1 language", "FR, NL, EN", LANGUAGE_HINTS),
-    "country": lambda v: _describe_code(v, "ISO 3166-1 country", "BE, FR, NL", COUNTRY_HINTS),
+    "date": _describe_date,
+    "datetime": _describe_datetime,
+    "integer": _describe_integer,
+    "decimal": _describe_decimal,
+    "boolean": _describe_boolean,
+    "title": _describe_title,
+    "sex": _describe_sex,
+    "language": _describe_language,
+    "country": _describe_country,
 }
 _FINDERS: dict[str, Finder] = {kind: regex_finder(p) for kind, p in PATTERNS.items()}
 _FINDERS |= {
@@ -264,20 +311,25 @@ def value_kind(target: Target) -> str:
 
 
 # Kinds whose values are converted from a format the marketer can choose (conversions.py).
-_READ_AS_KINDS = {
-    "date": "a date",
-    "datetime": "a date and time",
-    "decimal": "a number",
-    "integer": "a whole number",
-    "phone": "a phone number",
-}
+_READ_AS_KINDS = frozenset({"date", "datetime", "decimal", "integer", "phone"})
+
+
+def _could_not_read(kind: str) -> str:
+    """The sentence for a value of `kind` that its column's format could not read."""
+    if kind == "date":
+        return _("“%(value)s” could not be read as a date (%(format)s).")
+    if kind == "datetime":
+        return _("“%(value)s” could not be read as a date and time (%(format)s).")
+    if kind == "decimal":
+        return _("“%(value)s” could not be read as a number (%(format)s).")
+    if kind == "integer":
+        return _("“%(value)s” could not be read as a whole number (%(format)s).")
+    return _("“%(value)s” could not be read as a phone number (%(format)s).")
 
 
 def _read_as_describer(kind: str, read_as: str) -> Callable[[str], str]:
-    what = _READ_AS_KINDS[kind]
-
     def describe(v: str) -> str:
-        return f"“{v}” could not be read as {what} ({read_as}).{_spaces(v)}"
+        return _could_not_read(kind) % {"value": v, "format": read_as} + _spaces(v)
 
     return describe
 
@@ -313,7 +365,11 @@ def rules_for(
         shown = ", ".join(target.categories[:10])
 
         def describe_category(v: str) -> str:
-            return f"“{v}” is not a category of {target.label} ({shown})."
+            return _("“%(value)s” is not a category of %(field)s (%(categories)s).") % {
+                "value": v,
+                "field": target.label,
+                "categories": shown,
+            }
 
         rules.append(
             Rule(
@@ -327,7 +383,11 @@ def rules_for(
         limit = (attribute.max_length if attribute else None) or DEFAULT_MAX_LENGTH
 
         def describe_length(v: str) -> str:
-            return f"This value has {len(v)} characters; at most {limit} are allowed."
+            return ngettext(
+                "This value has %(count)s character; at most %(limit)s are allowed.",
+                "This value has %(count)s characters; at most %(limit)s are allowed.",
+                len(v),
+            ) % {"count": len(v), "limit": limit}
 
         rules.append(Rule("VALUE_TOO_LONG", length_finder(limit), describe_length, blocking))
     if (
@@ -339,7 +399,9 @@ def rules_for(
         # In CREATE_OR_UPDATE the row may update an existing profile, which needs no value: we
         # cannot know before ACTITO looks, so it is a warning there.
         def describe_missing(_v: str) -> str:
-            return f"No value for {attribute.name}, which new profiles must have."
+            return _("No value for %(field)s, which new profiles must have.") % {
+                "field": attribute.name
+            }
 
         rules.append(
             Rule(
@@ -384,7 +446,9 @@ def check_mapping(
         raise ValueError(f"Unknown import mode {mode!r}; expected one of {IMPORT_MODES}.")
     problems: list[MappingProblem] = []
     if not mapping:
-        problems.append(MappingProblem("NOTHING_MAPPED", "No column is linked to the table yet."))
+        problems.append(
+            MappingProblem("NOTHING_MAPPED", _("No column is linked to the table yet."))
+        )
     seen_headers: set[str] = set()
     seen_targets: dict[str, str] = {}
     mapped: list[Target] = []
@@ -393,14 +457,18 @@ def check_mapping(
         if header in seen_headers:
             problems.append(
                 MappingProblem(
-                    "COLUMN_MAPPED_TWICE", f"Column “{header}” is linked twice.", header=header
+                    "COLUMN_MAPPED_TWICE",
+                    _("Column “%(column)s” is linked twice.") % {"column": header},
+                    header=header,
                 )
             )
         seen_headers.add(header)
         if header not in headers:
             problems.append(
                 MappingProblem(
-                    "UNKNOWN_COLUMN", f"The file has no column “{header}”.", header=header
+                    "UNKNOWN_COLUMN",
+                    _("The file has no column “%(column)s”.") % {"column": header},
+                    header=header,
                 )
             )
         target = table.target(column.target)
@@ -408,7 +476,8 @@ def check_mapping(
             problems.append(
                 MappingProblem(
                     "UNKNOWN_TARGET",
-                    f"Table {table.name} has no field “{column.target}” (column “{header}”).",
+                    _("Table %(table)s has no field “%(field)s” (column “%(column)s”).")
+                    % {"table": table.name, "field": column.target, "column": header},
                     header=header,
                 )
             )
@@ -417,8 +486,11 @@ def check_mapping(
             problems.append(
                 MappingProblem(
                     "TARGET_MAPPED_TWICE",
-                    f"Columns “{seen_targets[target.name]}” and “{header}” are both linked to "
-                    f"{target.name}. Link only one of them.",
+                    _(
+                        "Columns “%(first)s” and “%(second)s” are both linked to %(field)s. Link "
+                        "only one of them."
+                    )
+                    % {"first": seen_targets[target.name], "second": header, "field": target.name},
                     header=header,
                 )
             )
@@ -428,22 +500,19 @@ def check_mapping(
             problems.append(
                 MappingProblem(
                     "TECHNICAL_ATTRIBUTE",
-                    f"{target.name} is a technical field that ACTITO only accepts when creating "
-                    f"new profiles (mode CREATE_ONLY). Unlink column “{header}” or change the "
-                    "mode.",
+                    _(
+                        "%(field)s is a technical field that ACTITO only accepts when creating "
+                        "new profiles (mode CREATE_ONLY). Unlink column “%(column)s” or change "
+                        "the mode."
+                    )
+                    % {"field": target.name, "column": header},
                     header=header,
                 )
             )
     mapped_names = {t.name for t in mapped}
     if mode in MODES_NEEDING_KEY and not any(t.attribute and t.attribute.unique for t in mapped):
-        keys = ", ".join(a.name for a in table.key_attributes) or "none in this table"
-        problems.append(
-            MappingProblem(
-                "NO_KEY_COLUMN",
-                f"To {_MODE_VERBS[mode]}, ACTITO must recognise each profile: link one column to "
-                f"a key field (unique: {keys}).",
-            )
-        )
+        keys = ", ".join(a.name for a in table.key_attributes) or _("none in this table")
+        problems.append(MappingProblem("NO_KEY_COLUMN", _no_key_column(mode) % {"keys": keys}))
     if mode in ("CREATE_ONLY", "CREATE_OR_UPDATE"):
         missing = [
             a.name
@@ -453,16 +522,41 @@ def check_mapping(
         if missing:
             blocking = mode == "CREATE_ONLY"
             consequence = (
-                "ACTITO would refuse every row."
+                _("ACTITO would refuse every row.")
                 if blocking
-                else "ACTITO will refuse rows for people who are not in the table yet."
+                else _("ACTITO will refuse rows for people who are not in the table yet.")
             )
+            message = ngettext(
+                "New profiles must have %(fields)s, but no column is linked to it.",
+                "New profiles must have %(fields)s, but no column is linked to them.",
+                len(missing),
+            ) % {"fields": ", ".join(missing)}
             problems.append(
                 MappingProblem(
-                    "MANDATORY_NOT_MAPPED",
-                    f"New profiles must have {', '.join(missing)}, but no column is linked to "
-                    f"{'it' if len(missing) == 1 else 'them'}. {consequence}",
-                    blocking=blocking,
+                    "MANDATORY_NOT_MAPPED", f"{message} {consequence}", blocking=blocking
                 )
             )
     return problems
+
+
+def _no_key_column(mode: ImportMode) -> str:
+    """Why a key column is needed, said for the mode (whole sentences: word order differs)."""
+    if mode == "CREATE_OR_UPDATE":
+        return _(
+            "To create or update profiles, ACTITO must recognise each profile: link one column "
+            "to a key field (unique: %(keys)s)."
+        )
+    if mode == "UPDATE_ONLY":
+        return _(
+            "To update profiles, ACTITO must recognise each profile: link one column to a key "
+            "field (unique: %(keys)s)."
+        )
+    if mode == "DELETE":
+        return _(
+            "To delete profiles, ACTITO must recognise each profile: link one column to a key "
+            "field (unique: %(keys)s)."
+        )
+    return _(
+        "To create profiles, ACTITO must recognise each profile: link one column to a key field "
+        "(unique: %(keys)s)."
+    )

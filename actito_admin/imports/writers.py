@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from isal import igzip
 
 from actito_admin.spreadsheet import defuse
@@ -22,7 +24,14 @@ from actito_admin.spreadsheet import defuse
 from .containers import FileProblem, human_size
 
 ACTITO_ENCODINGS: dict[str, str] = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}
-ERROR_FILE_COLUMNS = ("line", "errors")
+
+
+def error_file_columns() -> tuple[str, str]:
+    """The error CSV's own two columns, in the marketer's language ("line", "errors")."""
+    return (
+        pgettext("error file column", "line"),
+        pgettext("error file column", "errors"),
+    )
 
 
 @dataclass(frozen=True)
@@ -178,9 +187,12 @@ class ActitoFileWriter:
     def _too_large(self) -> FileProblem:
         return FileProblem(
             "TOO_LARGE_AFTER_COMPRESSION",
-            f"Even compressed, the file for ACTITO would be larger than "
-            f"{human_size(self._limit)}, the most ACTITO accepts in one import. Split the "
-            "file into smaller files, or send only the columns you need.",
+            _(
+                "Even compressed, the file for ACTITO would be larger than %(size)s, the most "
+                "ACTITO accepts in one import. Split the file into smaller files, or send only "
+                "the columns you need."
+            )
+            % {"size": human_size(self._limit)},
         )
 
     def write_rows(self, rows: Sequence[Sequence[str]], first_line: int) -> None:
@@ -220,16 +232,29 @@ class ActitoFileWriter:
                 try:
                     value.encode(codec)
                 except UnicodeEncodeError as exc:
-                    char = value[exc.start : exc.end]
-                    where = "The column names contain" if first_line == 1 else "A row contains"
-                    return FileProblem(
-                        "CANNOT_ENCODE",
-                        f"{where} “{char}” (in “{value}”, around line {first_line + offset}), "
-                        f"which {self.options.encoding} cannot store. Choose UTF-8 as the "
-                        "encoding of the file sent to ACTITO.",
-                    )
-        encoding = self.options.encoding
-        return FileProblem("CANNOT_ENCODE", f"Some text cannot be stored as {encoding}.")
+                    values = {
+                        "char": value[exc.start : exc.end],
+                        "value": value,
+                        "line": first_line + offset,
+                        "encoding": self.options.encoding,
+                    }
+                    if first_line == 1:
+                        message = _(
+                            "The column names contain “%(char)s” (in “%(value)s”, around line "
+                            "%(line)s), which %(encoding)s cannot store. Choose UTF-8 as the "
+                            "encoding of the file sent to ACTITO."
+                        )
+                    else:
+                        message = _(
+                            "A row contains “%(char)s” (in “%(value)s”, around line %(line)s), "
+                            "which %(encoding)s cannot store. Choose UTF-8 as the encoding of "
+                            "the file sent to ACTITO."
+                        )
+                    return FileProblem("CANNOT_ENCODE", message % values)
+        return FileProblem(
+            "CANNOT_ENCODE",
+            _("Some text cannot be stored as %(encoding)s.") % {"encoding": self.options.encoding},
+        )
 
     def finish(self, rows_left_out: int) -> PreparedFile:
         self._text.flush()
@@ -269,7 +294,7 @@ class ErrorFileWriter:
         self.path = path
         self._file = open(_part(path), "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
         self._writer = csv.writer(self._file, delimiter=separator, quotechar=quotechar)
-        self._writer.writerow([*ERROR_FILE_COLUMNS, *map(defuse, headers)])
+        self._writer.writerow([*error_file_columns(), *map(defuse, headers)])
         self.rows = 0
 
     def write(self, line: int, messages: list[str], row: list[str]) -> None:

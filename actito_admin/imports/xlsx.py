@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import IO
 from xml.etree.ElementTree import Element, iterparse
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from .containers import FileProblem
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -41,7 +44,8 @@ PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _BUILTIN_DATE_FORMATS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
 _QUOTED_OR_BRACKETED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 _ROWS_PER_WRITE = 1000
-XLSX_UNREADABLE = (
+# Lazy: said in the language of whoever uploads (FileProblem makes it a plain str).
+XLSX_UNREADABLE = gettext_lazy(
     "This Excel file cannot be read: it may be damaged or protected by a password. Open it in "
     "Excel, save it again (or save it as CSV), and upload that file."
 )
@@ -74,12 +78,14 @@ def xlsx_to_csv(source: Path, dest: Path, *, max_bytes: int = 2 * 1024**3) -> Wo
             if "xl/workbook.xml" not in names:
                 raise FileProblem(
                     "NOT_XLSX",
-                    "This file is not an Excel workbook (.xlsx). Save it from Excel as "
-                    "“Excel Workbook (.xlsx)” or as CSV, and upload it again.",
+                    _(
+                        "This file is not an Excel workbook (.xlsx). Save it from Excel as "
+                        "“Excel Workbook (.xlsx)” or as CSV, and upload it again."
+                    ),
                 )
             sheets, date1904 = _sheets(archive)
             if not sheets:
-                raise FileProblem("NO_SHEET", "This Excel workbook has no sheet to import.")
+                raise FileProblem("NO_SHEET", _("This Excel workbook has no sheet to import."))
             name, sheet_path = sheets[0]
             date_styles = _date_styles(archive) if "xl/styles.xml" in names else frozenset()
             with (
@@ -123,12 +129,14 @@ def _write_rows(rows: Iterator[list[str]], out: IO[str], max_bytes: int) -> int:
             if out.tell() > max_bytes:  # a bomb, or far more than one import can take
                 raise FileProblem(
                     "TOO_LARGE",
-                    "This sheet holds more data than one import can take. Split it into "
-                    "several files.",
+                    _(
+                        "This sheet holds more data than one import can take. Split it into "
+                        "several files."
+                    ),
                 )
     writer.writerows(batch)
     if written == 0:
-        raise FileProblem("EMPTY_SHEET", "The first sheet of this Excel workbook is empty.")
+        raise FileProblem("EMPTY_SHEET", _("The first sheet of this Excel workbook is empty."))
     return written
 
 
