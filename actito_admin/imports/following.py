@@ -12,7 +12,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from actito_admin.accounts.language import in_language_of
 from actito_admin.actito.client import ActitoClient
 from actito_admin.actito.connection import build_client
 from actito_admin.actito.errors import ActitoError
@@ -30,10 +33,11 @@ logger = logging.getLogger(__name__)
 
 
 FAILURE_WORDS = {
-    "INVALID_FILE": "ACTITO could not read the file (format, or a row with the wrong number of "
-    "columns).",
-    "DUPLICATE_HEADERS": "ACTITO found the same column name twice in the file.",
-    "MISSING_FILE": "ACTITO did not find the file.",
+    "INVALID_FILE": gettext_lazy(
+        "ACTITO could not read the file (format, or a row with the wrong number of columns)."
+    ),
+    "DUPLICATE_HEADERS": gettext_lazy("ACTITO found the same column name twice in the file."),
+    "MISSING_FILE": gettext_lazy("ACTITO did not find the file."),
 }
 
 
@@ -45,7 +49,7 @@ def import_job_poll_perform(*, job: ImportJob, client: ActitoClient) -> ImportJo
     try:
         execution = client.get_execution(job.execution_id)
     except ActitoError as exc:
-        job.last_poll_error = exc.user_message
+        job.last_poll_error = str(exc.user_message)
         job.polls += 1
         job.next_poll_at = now + timedelta(seconds=policy.interval(elapsed))
         if elapsed > policy.give_up_seconds:
@@ -69,7 +73,7 @@ def _finish(job: ImportJob, execution: Execution, client: ActitoClient) -> Impor
     try:
         results = client.get_integration_results(job.execution_id)
     except ActitoError as exc:
-        job.last_poll_error = exc.user_message
+        job.last_poll_error = str(exc.user_message)
     if results is not None:
         job.counts = {
             name: results.total(name)
@@ -82,7 +86,9 @@ def _finish(job: ImportJob, execution: Execution, client: ActitoClient) -> Impor
         files = client.download_output_files(job.execution_id, dest=output)
     except ActitoError as exc:
         files = None
-        job.last_poll_error = f"The result files could not be fetched: {exc.user_message}"
+        job.last_poll_error = _("The result files could not be fetched: %(reason)s") % {
+            "reason": exc.user_message
+        }
     if files is not None and not files.is_listing:
         job.output_name = output.name
         try:
@@ -94,8 +100,12 @@ def _finish(job: ImportJob, execution: Execution, client: ActitoClient) -> Impor
         output.unlink(missing_ok=True)
     if failed:
         reason = results.error if results is not None else None
-        failure = FAILURE_WORDS.get(
-            reason or "", f"ACTITO stopped the import ({reason or execution.status})."
+        known = FAILURE_WORDS.get(reason or "")
+        failure = (
+            str(known)
+            if known is not None
+            else _("ACTITO stopped the import (%(reason)s).")
+            % {"reason": reason or execution.status}
         )
         job.ended(failure=failure, at=timezone.now())
         job.save()
@@ -123,8 +133,10 @@ def _audit_outcome(job: ImportJob) -> None:
 
 def _poll_gave_up(job: ImportJob) -> ImportJob:
     job.outcome_unknown(
-        failure="ACTITO still had not finished this import a day after it was sent, so the "
-        "console stopped asking. Check “Manage imports” in ACTITO.",
+        failure=_(
+            "ACTITO still had not finished this import a day after it was sent, so the "
+            "console stopped asking. Check “Manage imports” in ACTITO."
+        ),
         at=timezone.now(),
     )
     job.save()
@@ -144,7 +156,7 @@ def import_jobs_recover(*, stale_after_seconds: float | None = None) -> int:
     cutoff = timezone.now() - timedelta(seconds=stale)
     recovered = 0
     for job in ImportJob.objects.filter(status__in=ImportJob.CHECK, updated_at__lt=cutoff):
-        validation_failed(job, "The check was interrupted (the server restarted). Try again.")
+        validation_failed(job, _("The check was interrupted (the server restarted). Try again."))
         recovered += 1
     for job in ImportJob.objects.filter(status=ImportJob.Status.UPLOADING, updated_at__lt=cutoff):
         send_unknown(job, None)
@@ -187,7 +199,10 @@ def import_jobs_poll_due(*, window_seconds: float | None = None) -> int:
                 if client is None:
                     client = build_client(max_wait_seconds=30)
                 try:
-                    import_job_poll_perform(job=ImportJob.objects.get(pk=pk), client=client)
+                    job = ImportJob.objects.select_related("requested_by").get(pk=pk)
+                    # Its outcome and e-mail are written for whoever started it.
+                    with in_language_of(job.requested_by):
+                        import_job_poll_perform(job=job, client=client)
                 except Exception:
                     logger.exception("import job %s: poll crashed", pk)
                     ImportJob.objects.filter(pk=pk).update(

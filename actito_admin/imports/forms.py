@@ -6,6 +6,8 @@ from typing import Any, cast
 
 from django import forms
 from django.core.validators import validate_email
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from actito_admin.listing import DateRangeForm
 
@@ -26,20 +28,25 @@ from .validation import check_mapping
 SKIP = ""  # "don't import this column"
 
 OPTION_LABELS = {
-    "ignore_empty_values": "Keep the current value when the cell is empty",
-    "ignore_invalid_values": "Skip invalid values instead of refusing the row",
-    "ignore_values_when_already_known": "Do not overwrite a value the profile already has",
-    "merge_values_when_multivalued": "Add to the existing values (multi-valued fields)",
+    "ignore_empty_values": _("Keep the current value when the cell is empty"),
+    "ignore_invalid_values": _("Skip invalid values instead of refusing the row"),
+    "ignore_values_when_already_known": _("Do not overwrite a value the profile already has"),
+    "merge_values_when_multivalued": _("Add to the existing values (multi-valued fields)"),
 }
 
 ENCODING_CHOICES = [
     ("utf-8", "UTF-8"),
-    ("cp1252", "Windows-1252 (Excel on Windows)"),
+    ("cp1252", _("Windows-1252 (Excel on Windows)")),
     ("latin-1", "ISO-8859-1 (Latin-1)"),
     ("utf-16", "UTF-16"),
 ]
-SEPARATOR_CHOICES = [(",", "Comma ,"), (";", "Semicolon ;"), ("\t", "Tab"), ("|", "Pipe |")]
-QUOTE_CHOICES = [('"', 'Double quote "'), ("'", "Single quote '")]
+SEPARATOR_CHOICES = [
+    (",", _("Comma ,")),
+    (";", _("Semicolon ;")),
+    ("\t", _("Tab")),
+    ("|", _("Pipe |")),
+]
+QUOTE_CHOICES = [('"', _('Double quote "')), ("'", _("Single quote '"))]
 
 
 def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
@@ -49,12 +56,14 @@ def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file or Excel workbook",
+        label=_("CSV file or Excel workbook"),
         error_messages={
-            "empty": "This file is empty: it has no column names and no rows. Export it again "
-            "from your tool and upload the new file.",
-            "required": "Choose a file to upload (or drop it on this box).",
-            "invalid": "No file came with the form. Choose the file again.",
+            "empty": _(
+                "This file is empty: it has no column names and no rows. Export it again "
+                "from your tool and upload the new file."
+            ),
+            "required": _("Choose a file to upload (or drop it on this box)."),
+            "invalid": _("No file came with the form. Choose the file again."),
         },
     )
 
@@ -62,18 +71,17 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The limit is a setting, so the sentence is made per form, not at import time.
         limit = max_import_bytes()
-        self.fields["file"].help_text = (
+        self.fields["file"].help_text = gettext(
             "A .csv, .tsv or .txt file, an Excel .xlsx (its first sheet), a .csv.gz, or a .zip "
             "holding exactly one CSV. Large files are fine: what ACTITO receives is compressed "
-            "again and must stay under "
-            f"{human_size(limit)} (about ten times that much plain CSV)."
-        )
+            "again and must stay under %(size)s (about ten times that much plain CSV)."
+        ) % {"size": human_size(limit)}
 
 
 class FormatForm(forms.Form):
-    encoding = forms.ChoiceField(label="Encoding", choices=ENCODING_CHOICES)
-    separator = forms.ChoiceField(label="Separator", choices=SEPARATOR_CHOICES)
-    quotechar = forms.ChoiceField(label="Quote character", choices=QUOTE_CHOICES)
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODING_CHOICES)
+    separator = forms.ChoiceField(label=_("Separator"), choices=SEPARATOR_CHOICES)
+    quotechar = forms.ChoiceField(label=_("Quote character"), choices=QUOTE_CHOICES)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,11 +94,11 @@ class FormatForm(forms.Form):
 
 
 class TableForm(forms.Form):
-    table = forms.ChoiceField(label="Profile table")
+    table = forms.ChoiceField(label=_("Profile table"))
 
     def __init__(self, *args: Any, tables: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "table").choices = [("", "Choose a table…")] + [
+        _choices(self, "table").choices = [("", gettext("Choose a table…"))] + [
             (str(t.get("id")), str(t.get("name"))) for t in tables
         ]
 
@@ -100,21 +108,27 @@ def target_choices(table: ImportTable) -> list[tuple[str, Any]]:
     for target in table.targets():
         if target.attribute is not None:
             a = target.attribute
-            marks = [m for m, on in (("key", a.unique), ("mandatory", a.mandatory)) if on]
+            marks = [
+                m
+                for m, on in ((gettext("key"), a.unique), (gettext("mandatory"), a.mandatory))
+                if on
+            ]
             # Plain words first; the technical name after, for who needs it.
             label = f"{plain_label(a)} · {target.name}" + (
                 f" ({', '.join(marks)})" if marks else ""
             )
             attributes.append((target.name, label))
         elif target.kind == "subscription":
-            subscriptions.append((target.name, f"Subscription {target.label}"))
+            label = gettext("Subscription %(name)s") % {"name": target.label}
+            subscriptions.append((target.name, label))
         else:
-            segmentations.append((target.name, f"Segmentation {target.label}"))
+            label = gettext("Segmentation %(name)s") % {"name": target.label}
+            segmentations.append((target.name, label))
     return [
-        (SKIP, "Don't import"),
-        ("Fields", attributes),
-        ("Subscriptions", subscriptions),
-        ("Segmentations", segmentations),
+        (SKIP, gettext("Don't import")),
+        (gettext("Fields"), attributes),
+        (gettext("Subscriptions"), subscriptions),
+        (gettext("Segmentations"), segmentations),
     ]
 
 
@@ -122,26 +136,28 @@ class MappingForm(forms.Form):
     """One target and four options per CSV column, plus the mode and report recipients."""
 
     mode = forms.ChoiceField(
-        label="What should the import do?",
+        label=_("What should the import do?"),
         choices=[(m, MODE_HELP[m][0]) for m in IMPORT_MODES],
         widget=forms.RadioSelect,
     )
     report_recipients = forms.CharField(
-        label="Send ACTITO's report to",
+        label=_("Send ACTITO's report to"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="E-mail addresses, one per line or separated by commas. Optional.",
+        help_text=_("E-mail addresses, one per line or separated by commas. Optional."),
     )
     leave_out_invalid = forms.BooleanField(
-        label="Leave rows with errors out of the upload",
+        label=_("Leave rows with errors out of the upload"),
         required=False,
-        help_text="Unticked, they are sent anyway and ACTITO lists them in its error file.",
+        help_text=_("Unticked, they are sent anyway and ACTITO lists them in its error file."),
     )
     save_template = forms.BooleanField(
-        label="Remember this mapping for files with the same columns",
+        label=_("Remember this mapping for files with the same columns"),
         required=False,
-        help_text="It is saved once ACTITO has imported the file, not before: a mapping "
-        "ACTITO refuses is never remembered.",
+        help_text=_(
+            "It is saved once ACTITO has imported the file, not before: a mapping "
+            "ACTITO refuses is never remembered."
+        ),
     )
 
     def __init__(self, *args: Any, headers: list[str], table: ImportTable, **kwargs: Any) -> None:
@@ -150,14 +166,17 @@ class MappingForm(forms.Form):
         self.table = table
         choices = target_choices(table)
         table_name = table.name.replace("%", "%%")  # the message is %-formatted with the value
+        no_field = gettext(
+            "Table %(table)s has no field “%(value)s”. Choose one from the list, or “Don't import”."
+        )
         for i, header in enumerate(headers):
             self.fields[f"col{i}_target"] = forms.ChoiceField(
-                label=f"Column “{header}” goes to",
+                label=gettext("Column “%(header)s” goes to") % {"header": header},
                 choices=choices,
                 required=False,
                 error_messages={
-                    "invalid_choice": f"Table {table_name} has no field “%(value)s”. "
-                    "Choose one from the list, or “Don't import”."
+                    # Django fills in %(value)s itself: it is put back as it was.
+                    "invalid_choice": no_field % {"table": table_name, "value": "%(value)s"}
                 },
             )
             for option in OPTION_FIELDS:
@@ -165,12 +184,14 @@ class MappingForm(forms.Form):
                     label=OPTION_LABELS[option], required=False
                 )
             self.fields[f"col{i}_value_format"] = forms.ChoiceField(
-                label="Values are written as",
+                label=gettext("Values are written as"),
                 choices=FORMAT_CHOICES,
                 required=False,
                 initial=AUTO,
-                help_text="Dates, numbers and phone numbers are converted to what ACTITO "
-                "expects (1967-05-26, 12.50, +32498792185).",
+                help_text=gettext(
+                    "Dates, numbers and phone numbers are converted to what ACTITO "
+                    "expects (1967-05-26, 12.50, +32498792185)."
+                ),
             )
 
     def columns(self) -> list[dict[str, Any]]:
@@ -193,7 +214,9 @@ class MappingForm(forms.Form):
             try:
                 validate_email(address)
             except forms.ValidationError as exc:
-                raise forms.ValidationError(f"“{address}” is not an e-mail address.") from exc
+                raise forms.ValidationError(
+                    gettext("“%(address)s” is not an e-mail address.") % {"address": address}
+                ) from exc
         return addresses
 
     def clean(self) -> dict[str, Any]:
@@ -261,7 +284,7 @@ def _mapping_initial(source: Any) -> dict[str, Any]:
 
 class SubmitForm(forms.Form):
     confirm_table = forms.CharField(
-        label="Type the table's name to confirm",
+        label=_("Type the table's name to confirm"),
         required=False,
         max_length=200,
     )
@@ -280,25 +303,26 @@ class SubmitForm(forms.Form):
         ):
             self.add_error(
                 "confirm_table",
-                f"This import deletes profiles. Type {self.job.table_name} exactly to confirm.",
+                gettext("This import deletes profiles. Type %(table)s exactly to confirm.")
+                % {"table": self.job.table_name},
             )
         return data
 
 
 class JobFilterForm(DateRangeForm):
-    table = forms.ChoiceField(label="Table", required=False)
-    user = forms.ChoiceField(label="Uploaded by", required=False)
-    status = forms.ChoiceField(label="Status", required=False)
+    table = forms.ChoiceField(label=_("Table"), required=False)
+    user = forms.ChoiceField(label=_("Uploaded by"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
     field_order = ("table", "user", "status", "date_from", "date_to")
 
     def __init__(self, *args: Any, tables: list[str], users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "table").choices = [("", "All tables"), *((t, t) for t in tables)]
+        _choices(self, "table").choices = [("", gettext("All tables")), *((t, t) for t in tables)]
         _choices(self, "user").choices = [
-            ("", "Anyone"),
+            ("", gettext("Anyone")),
             *((str(u.pk), u.get_username()) for u in users),
         ]
-        _choices(self, "status").choices = [("", "Any status"), *ImportJob.Status.choices]
+        _choices(self, "status").choices = [("", gettext("Any status")), *ImportJob.Status.choices]
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for ImportJob.objects.filtered()."""

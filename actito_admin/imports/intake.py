@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from actito_admin.audit.services import record_event
 
@@ -67,8 +68,11 @@ def import_job_create(
     if suffix is None:
         raise FileProblem(
             "UNSUPPORTED_TYPE",
-            f"“{original}” is not a CSV or Excel file. Upload a .csv, .tsv, .txt or .xlsx "
-            "file, a .csv.gz, or a .zip that holds exactly one CSV.",
+            _(
+                "“%(name)s” is not a CSV or Excel file. Upload a .csv, .tsv, .txt or .xlsx "
+                "file, a .csv.gz, or a .zip that holds exactly one CSV."
+            )
+            % {"name": original},
         )
     stored = new_name(".zip" if suffix == ".zip" else ".gz" if suffix.endswith(".gz") else ".csv")
     dest = upload_dir() / stored
@@ -149,8 +153,11 @@ def job_detection(job: ImportJob, *, preview_rows: int = 10) -> Detection:
     if path is None or not path.exists():
         raise FileProblem(
             "FILE_GONE",
-            "The uploaded file is no longer kept (files are deleted after "
-            f"{conf.retention_days()} days). Upload it again.",
+            _(
+                "The uploaded file is no longer kept (files are deleted after %(days)s days). "
+                "Upload it again."
+            )
+            % {"days": conf.retention_days()},
         )
     return detect_csv(
         path,
@@ -168,7 +175,7 @@ def import_job_format_update(
     its previous format then). A new format invalidates an earlier check."""
     path = job_path(job.stored_name)
     if path is None or not path.exists():
-        raise FileProblem("FILE_GONE", "The uploaded file is no longer kept. Upload it again.")
+        raise FileProblem("FILE_GONE", _("The uploaded file is no longer kept. Upload it again."))
     detection = detect_csv(
         path, encoding=encoding, separator=separator, quotechar=quotechar, preview_rows=10
     )

@@ -85,18 +85,18 @@ _LIVE_VERSION = PrecompiledQuery(_live_version_query)
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded"
-        VALIDATING = "validating", "Waiting to be checked"
-        CHECKING = "checking", "Checking the file"
-        VALIDATED = "validated", "Checked, ready to send"
-        QUEUED = "queued", "Queued"
-        UPLOADING = "uploading", "Uploading to ACTITO"
-        IN_PROGRESS = "in_progress", "In progress at ACTITO"
-        FINISHED = "finished", "Done"
-        PARTLY_REFUSED = "partly_refused", "Partly refused"
-        REFUSED = "refused", "All rows refused"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
+        UPLOADED = "uploaded", _("Uploaded")
+        VALIDATING = "validating", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking the file")
+        VALIDATED = "validated", _("Checked, ready to send")
+        QUEUED = "queued", _("Queued")
+        UPLOADING = "uploading", _("Uploading to ACTITO")
+        IN_PROGRESS = "in_progress", _("In progress at ACTITO")
+        FINISHED = "finished", _("Done")
+        PARTLY_REFUSED = "partly_refused", _("Partly refused")
+        REFUSED = "refused", _("All rows refused")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
 
     # The browser keeps polling while one of these may change on its own.
     ACTIVE = (

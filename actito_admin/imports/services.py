@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from actito_admin.actito.connection import build_client, get_connection, get_governor
@@ -207,7 +208,9 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
     fallback: dict[str, Any] | None = None
     try:
         if path is None or not path.exists() or table is None:
-            raise FileProblem("FILE_GONE", "The uploaded file is no longer kept. Upload it again.")
+            raise FileProblem(
+                "FILE_GONE", _("The uploaded file is no longer kept. Upload it again.")
+            )
         try:
             result = prepare()
         except FileProblem as exc:
@@ -220,7 +223,7 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
         return validation_failed(job, message)
     except Exception:  # a check must always end; the marketer can try again
         logger.exception("import job %s: validation crashed", job.pk)
-        return validation_failed(job, "The check stopped on an unexpected error. Try again.")
+        return validation_failed(job, _("The check stopped on an unexpected error. Try again."))
     report, prepared = result.report, result.file
     summary = {
         "rows_read": report.rows_read,
@@ -257,6 +260,7 @@ def import_job_validate_perform(*, job: ImportJob) -> ImportJob:
 
 def validation_failed(job: ImportJob, message: str) -> ImportJob:
     """The check could not finish (also for a check whose worker died: see following.py)."""
+    message = str(message)  # a lazy translation must not reach the database or the audit
     remove_files(*job.check_failed(message))
     job.save()
     audit_validated(job, outcome=AuditEvent.Outcome.FAILURE, error=message)
@@ -358,16 +362,20 @@ def import_job_send_perform(*, job: ImportJob) -> ImportJob:
         if path is None or not path.exists():
             raise ActitoError(
                 "prepared file missing",
-                user_message="The checked file is no longer kept, so nothing was sent. Upload "
-                "the file again.",
+                user_message=_(
+                    "The checked file is no longer kept, so nothing was sent. Upload the "
+                    "file again."
+                ),
             )
         size, limit = path.stat().st_size, conf.max_import_bytes()
         if size > limit:
             raise ActitoError(
                 "prepared file too large",
-                user_message=f"Even compressed, the file is {human_size(size)}: more than the "
-                f"{human_size(limit)} ACTITO accepts. Nothing was sent. Split the "
-                "file or send fewer columns.",
+                user_message=_(
+                    "Even compressed, the file is %(size)s: more than the %(limit)s ACTITO "
+                    "accepts. Nothing was sent. Split the file or send fewer columns."
+                )
+                % {"size": human_size(size), "limit": human_size(limit)},
             )
         definition = build_oneshot_definition(
             table_id=job.table_id,
@@ -381,7 +389,7 @@ def import_job_send_perform(*, job: ImportJob) -> ImportJob:
     except Exception as exc:
         # Nothing left our side: the reservation goes back.
         get_governor().release_import(slot)
-        message = exc.user_message if isinstance(exc, ActitoError) else "Unexpected error."
+        message = exc.user_message if isinstance(exc, ActitoError) else _("Unexpected error.")
         if not isinstance(exc, ActitoError):
             logger.exception("import job %s: could not prepare the upload", job.pk)
         return _send_failed(job, message, "")
@@ -415,8 +423,10 @@ def import_job_send_perform(*, job: ImportJob) -> ImportJob:
 
 
 def _send_failed(job: ImportJob, message: str, detail: str) -> ImportJob:
+    message = str(message)  # a lazy translation must not reach the database or the audit
     job.send_failed(
-        failure=f"Nothing was imported: {message} The day's quota was not used.",
+        failure=_("Nothing was imported: %(reason)s The day's quota was not used.")
+        % {"reason": message},
         detail=detail,
         at=timezone.now(),
     )
@@ -428,13 +438,14 @@ def _send_failed(job: ImportJob, message: str, detail: str) -> ImportJob:
 def send_unknown(job: ImportJob, exc: ActitoError | None) -> ImportJob:
     """The send may or may not have reached ACTITO (also for a send whose worker died)."""
     job.outcome_unknown(
-        failure=(
-            exc.user_message
+        failure=_("%(reason)s Check “Manage imports” in ACTITO before sending the file again.")
+        % {
+            "reason": exc.user_message
             if exc
-            else "The upload stopped on an unexpected error; ACTITO may or may not have received "
-            "it."
-        )
-        + " Check “Manage imports” in ACTITO before sending the file again.",
+            else _(
+                "The upload stopped on an unexpected error; ACTITO may or may not have received it."
+            )
+        },
         detail=exc.response_text if exc else "",
         at=timezone.now(),
     )

@@ -3,6 +3,8 @@ conditional UPDATE first, so a redelivered or duplicated task does nothing harmf
 
 from __future__ import annotations
 
+from actito_admin.accounts.language import in_language_of
+
 from . import files, following, services
 from .models import ImportJob
 
@@ -15,7 +17,10 @@ def import_job_validate(job_id: int) -> None:
     )
     if claimed != 1:
         return
-    services.import_job_validate_perform(job=ImportJob.objects.get(pk=job_id))
+    job = ImportJob.objects.get(pk=job_id)
+    # The report is written once and read by whoever started it: in their language.
+    with in_language_of(job.requested_by):
+        services.import_job_validate_perform(job=job)
 
 
 def import_job_send(job_id: int) -> None:
@@ -24,7 +29,9 @@ def import_job_send(job_id: int) -> None:
     )
     if claimed != 1:
         return
-    services.import_job_send_perform(job=ImportJob.objects.get(pk=job_id))
+    job = ImportJob.objects.get(pk=job_id)
+    with in_language_of(job.requested_by):
+        services.import_job_send_perform(job=job)
 
 
 def import_jobs_poll() -> int:

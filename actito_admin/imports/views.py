@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -459,8 +460,8 @@ def template_edit(request: AppRequest, pk: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"Mapping for {template.table_name or template.table_id} saved. The next file "
-                "with these columns gets it.",
+                _("Mapping for %(table)s saved. The next file with these columns gets it.")
+                % {"table": template.table_name or template.table_id},
             )
             return redirect("imports:templates")
         status = 422
