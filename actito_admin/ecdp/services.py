@@ -123,7 +123,7 @@ def catalogue_fill(
             target=unit,
             data={"business_unit": unit.label, "events": counts[0], "segments": counts[1]},
             request=request,
-            actor_username="" if actor else "system",
+            actor_username="",  # no person: shown as "system" in the reader's language
         )
     return counts
 

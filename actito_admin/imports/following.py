@@ -155,11 +155,17 @@ def import_jobs_recover(*, stale_after_seconds: float | None = None) -> int:
         stale = float(settings.Q_CLUSTER.get("retry", 1200)) + 60
     cutoff = timezone.now() - timedelta(seconds=stale)
     recovered = 0
-    for job in ImportJob.objects.filter(status__in=ImportJob.CHECK, updated_at__lt=cutoff):
-        validation_failed(job, _("The check was interrupted (the server restarted). Try again."))
+    # What they say (and the e-mail an ending sends) is written for whoever started the import.
+    jobs = ImportJob.objects.select_related("requested_by")
+    for job in jobs.filter(status__in=ImportJob.CHECK, updated_at__lt=cutoff):
+        with in_language_of(job.requested_by):
+            validation_failed(
+                job, _("The check was interrupted (the server restarted). Try again.")
+            )
         recovered += 1
-    for job in ImportJob.objects.filter(status=ImportJob.Status.UPLOADING, updated_at__lt=cutoff):
-        send_unknown(job, None)
+    for job in jobs.filter(status=ImportJob.Status.UPLOADING, updated_at__lt=cutoff):
+        with in_language_of(job.requested_by):
+            send_unknown(job, None)
         recovered += 1
     return recovered
 

@@ -390,7 +390,7 @@ class ImportJob(models.Model):
 
     @property
     def mode_label(self) -> str:
-        return MODE_HELP.get(self.mode, (self.mode,))[0]
+        return str(MODE_HELP.get(self.mode, (self.mode,))[0])
 
     @property
     def send_question(self) -> str:

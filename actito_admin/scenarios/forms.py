@@ -7,6 +7,9 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actito_admin.actito.schemas import ProfileRef
 from actito_admin.listing import DateRangeForm
@@ -30,7 +33,7 @@ def pasted_or_uploaded(cleaned: dict[str, Any]) -> str:
     if not upload:
         return cleaned.get("text") or ""
     if upload.size > MAX_UPLOAD_BYTES:
-        raise forms.ValidationError("The file is larger than 5 MB: split it, please.")
+        raise forms.ValidationError(_("The file is larger than 5 MB: split it, please."))
     raw = upload.read()
     try:
         return raw.decode("utf-8-sig")
@@ -39,22 +42,26 @@ def pasted_or_uploaded(cleaned: dict[str, Any]) -> str:
 
 
 # What marketers know first: the e-mail address, then other keys, ACTITO's own number last.
-_KEY_WORDS = {"emailAddress": "E-mail address (emailAddress)"}
+_KEY_WORDS = {"emailAddress": gettext_lazy("E-mail address (emailAddress)")}
 
 
 def attribute_choices(key_attributes: list[str]) -> list[tuple[str, str]]:
     keys = sorted(key_attributes, key=lambda name: name != "emailAddress")
     return [
-        *[(a, _KEY_WORDS.get(a, a)) for a in keys],
-        (PROFILE_ID, "ACTITO's profile number (profileId)"),
+        *[(a, str(_KEY_WORDS.get(a, a))) for a in keys],
+        (PROFILE_ID, _("ACTITO's profile number (profileId)")),
     ]
 
 
 class SearchForm(forms.Form):
-    table = forms.ChoiceField(label="Profile table", required=False)
-    q = forms.CharField(label="Scenario name", required=False, max_length=200, strip=True)
-    only_triggerable = forms.BooleanField(label="Only API-triggerable", required=False)
-    only_active = forms.BooleanField(label="Only active", required=False)
+    table = forms.ChoiceField(label=gettext_lazy("Profile table"), required=False)
+    q = forms.CharField(
+        label=gettext_lazy("Scenario name"), required=False, max_length=200, strip=True
+    )
+    only_triggerable = forms.BooleanField(
+        label=gettext_lazy("Only API-triggerable"), required=False
+    )
+    only_active = forms.BooleanField(label=gettext_lazy("Only active"), required=False)
     # Present once the form was submitted: without it the two filters default to on (an
     # unticked checkbox sends nothing, so "absent" alone cannot mean "off").
     filtered = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -69,8 +76,8 @@ class SearchForm(forms.Form):
 
 
 class ProfileRefForm(forms.Form):
-    attribute = forms.ChoiceField(label="Identify the profile by")
-    value = forms.CharField(label="Value", max_length=300)
+    attribute = forms.ChoiceField(label=gettext_lazy("Identify the profile by"))
+    value = forms.CharField(label=gettext_lazy("Value"), max_length=300)
 
     def __init__(self, *args: Any, key_attributes: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,13 +106,15 @@ class TriggerForm(ProfileRefForm):
 
 
 class ListForm(forms.Form):
-    attribute = forms.ChoiceField(label="The references are")
+    attribute = forms.ChoiceField(label=gettext_lazy("The references are"))
     text = forms.CharField(
-        label="Paste references (one per line)",
+        label=gettext_lazy("Paste references (one per line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
-    file = forms.FileField(label="…or upload a file (one column, .csv or .txt)", required=False)
+    file = forms.FileField(
+        label=gettext_lazy("…or upload a file (one column, .csv or .txt)"), required=False
+    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, key_attributes: list[str], **kwargs: Any) -> None:
@@ -120,16 +129,19 @@ class ListForm(forms.Form):
         cleaned = self.cleaned_data
         text = pasted_or_uploaded(cleaned)
         if not text.strip():
-            raise forms.ValidationError("Paste some references or choose a file.")
+            raise forms.ValidationError(_("Paste some references or choose a file."))
         if "attribute" in cleaned:
             parsed = parse_reference_list(text, cleaned["attribute"])
             if parsed.too_many:
                 raise forms.ValidationError(
-                    f"A list can hold at most {MAX_LIST_REFERENCES:,} different profiles; this "
-                    "one has more. Split it into several lists."
+                    _(
+                        "A list can hold at most %(n)s different profiles; this one has more. "
+                        "Split it into several lists."
+                    )
+                    % {"n": number_format(MAX_LIST_REFERENCES, force_grouping=True)}
                 )
             if not parsed.references:
-                raise forms.ValidationError("None of the lines is a valid reference.")
+                raise forms.ValidationError(_("None of the lines is a valid reference."))
             cleaned["parsed"] = parsed
         return cleaned
 
@@ -140,22 +152,24 @@ class ListForm(forms.Form):
 
 class HistoryForm(DateRangeForm):
     platform = forms.ChoiceField(
-        label="Platform", required=False, choices=[("", "Every platform"), *Platform.choices]
+        label=gettext_lazy("Platform"),
+        required=False,
+        choices=[("", gettext_lazy("Every platform")), *Platform.choices],
     )
-    scenario = forms.CharField(label="Scenario", required=False, max_length=200)
-    table = forms.CharField(label="Table", required=False, max_length=200)
+    scenario = forms.CharField(label=gettext_lazy("Scenario"), required=False, max_length=200)
+    table = forms.CharField(label=gettext_lazy("Table"), required=False, max_length=200)
     user = forms.ModelChoiceField(
-        label="Requested by",
+        label=gettext_lazy("Requested by"),
         required=False,
         queryset=User.objects.order_by("username"),
-        empty_label="Anyone",
+        empty_label=gettext_lazy("Anyone"),
     )
-    status = forms.ChoiceField(label="Status", required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
     field_order = ("platform", "scenario", "table", "user", "status", "date_from", "date_to")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status")] + [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", _("Any status"))] + [
             (value, label)
             for value, label in TriggerRun.Status.choices
             if value != TriggerRun.Status.DRAFT

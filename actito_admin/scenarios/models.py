@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from actito_admin.precompiled import PrecompiledQuery
 
@@ -206,21 +208,24 @@ _LIVE_VERSION = PrecompiledQuery(_live_version_query)
 
 class TriggerRun(models.Model):
     class Kind(models.TextChoices):
-        SINGLE = "single", "One profile"
-        LIST = "list", "List of profiles"
-        SEGMENTS = "segments", "Segments"  # ECDP: one call reaches every customer in them
+        SINGLE = "single", gettext_lazy("One profile")
+        LIST = "list", gettext_lazy("List of profiles")
+        SEGMENTS = (
+            "segments",
+            gettext_lazy("Segments"),
+        )  # ECDP: one call reaches every customer in them
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Being checked"
-        QUEUED = "queued", "Queued"
-        WAITING = "waiting", "Waiting for ACTITO capacity"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
-        CANCELLED = "cancelled", "Cancelled"
-        FINISHED = "finished", "Finished"
+        DRAFT = "draft", gettext_lazy("Being checked")
+        QUEUED = "queued", gettext_lazy("Queued")
+        WAITING = "waiting", gettext_lazy("Waiting for ACTITO capacity")
+        RUNNING = "running", gettext_lazy("Running")
+        PAUSED = "paused", gettext_lazy("Paused")
+        SUCCEEDED = "succeeded", gettext_lazy("Succeeded")
+        FAILED = "failed", gettext_lazy("Failed")
+        UNKNOWN = "unknown", gettext_lazy("Outcome unknown")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        FINISHED = "finished", gettext_lazy("Finished")
 
     ACTIVE = (Status.QUEUED, Status.WAITING, Status.RUNNING)
     FINAL = (
@@ -298,7 +303,25 @@ class TriggerRun(models.Model):
     @property
     def person_word(self) -> str:
         """What the platform calls the people a run reaches."""
-        return "customer" if self.platform == Platform.ECDP else "profile"
+        return _("customer") if self.platform == Platform.ECDP else _("profile")
+
+    def people(self, count: int) -> str:
+        """`count` people in the platform's word: "1 profile", "12 customers"."""
+        if self.platform == Platform.ECDP:
+            text = ngettext("%(count)s customer", "%(count)s customers", count)
+        else:
+            text = ngettext("%(count)s profile", "%(count)s profiles", count)
+        return text % {"count": count}
+
+    @property
+    def people_total(self) -> str:
+        return self.people(self.total)
+
+    @property
+    def people_identified_by(self) -> str:
+        if self.platform == Platform.ECDP:
+            return _("Customers identified by")
+        return _("Profiles identified by")
 
     @property
     def status_label(self) -> str:
@@ -334,14 +357,26 @@ class TriggerRun(models.Model):
     @property
     def retry_question(self) -> str:
         """What a person confirms before trying again (the dialog and the no-script page)."""
-        question = f"Start «{self.scenario_label}» again for {self.profile_label}?"
+        values = {
+            "scenario": self.scenario_label,
+            "who": self.profile_label,
+            "platform": self.platform_name,
+        }
         if self.status == self.Status.UNKNOWN:
-            question += f" {self.platform_name} may already have started it: check first."
-        return question
+            return (
+                _(
+                    "Start «%(scenario)s» again for %(who)s? %(platform)s may already have "
+                    "started it: check first."
+                )
+                % values
+            )
+        return _("Start «%(scenario)s» again for %(who)s?") % values
 
     @property
     def cancel_question(self) -> str:
-        return f"Cancel this list? Profiles not sent yet will not get «{self.scenario_label}»."
+        return _("Cancel this list? Profiles not sent yet will not get «%(scenario)s».") % {
+            "scenario": self.scenario_label
+        }
 
     @property
     def retry_key(self) -> uuid.UUID:
@@ -388,12 +423,12 @@ class TriggerRun(models.Model):
 
 class TriggerItem(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Not sent yet"
-        SENDING = "sending", "Being sent"
-        SUCCEEDED = "succeeded", "Started"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", gettext_lazy("Not sent yet")
+        SENDING = "sending", gettext_lazy("Being sent")
+        SUCCEEDED = "succeeded", gettext_lazy("Started")
+        FAILED = "failed", gettext_lazy("Failed")
+        UNKNOWN = "unknown", gettext_lazy("Outcome unknown")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     DONE = (Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN, Status.CANCELLED)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from actito_admin.actito.client import MAX_BACKOFF_SECONDS, ActitoClient
 from actito_admin.actito.connection import build_client, get_connection
@@ -100,7 +101,7 @@ class Actito:
         return Sent(result.interaction_business_key or "", 200)
 
     def unknown_advice(self) -> str:
-        return (
+        return _(
             "ACTITO may or may not have started the scenario. Check in ACTITO before trying "
             "again: the profile's interactions or the scenario's statistics show whether it "
             "started."
@@ -129,7 +130,8 @@ class Ecdp:
         if unit is None:
             raise EcdpError(
                 "business unit gone",
-                user_message=f"The ECDP business unit “{run.table}” no longer exists here.",
+                user_message=_("The ECDP business unit “%(unit)s” no longer exists here.")
+                % {"unit": run.table},
             )
         return effective(unit)
 
@@ -154,7 +156,7 @@ class Ecdp:
         return Sent(receipt.correlation_id, receipt.status)
 
     def unknown_advice(self) -> str:
-        return (
+        return _(
             "ExpertSender CDP may or may not have accepted the event. Check in ECDP before "
             "trying again: the customer's activity or the scenario's statistics show whether the "
             "scenario started."

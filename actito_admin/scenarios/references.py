@@ -8,6 +8,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from actito_admin.actito.schemas import ProfileRef
 
 # ACTITO's technical name is the display name plus a generated suffix, e.g.
@@ -77,18 +79,20 @@ def parse_reference(attribute: str, value: str) -> ProfileRef:
     """Check what a marketer typed and return the client's ProfileRef (one concept, one type)."""
     value = value.strip()
     if not value:
-        raise InvalidReference("Enter a value to identify the profile.")
+        raise InvalidReference(_("Enter a value to identify the profile."))
     if attribute == PROFILE_ID:
         if not value.isdigit():
-            raise InvalidReference(f"A profile id is a number; “{value}” is not.")
+            raise InvalidReference(
+                _("A profile id is a number; “%(value)s” is not.") % {"value": value}
+            )
         return ProfileRef(profile_id=str(int(value)))
     if not _ATTRIBUTE_NAME.match(attribute):
-        raise InvalidReference(f"“{attribute}” is not an attribute name.")
+        raise InvalidReference(_("“%(name)s” is not an attribute name.") % {"name": attribute})
     if attribute == "emailAddress":
         # ACTITO stores addresses as given; comparing them lower-cased avoids a miss on case.
         value = value.lower()
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-            raise InvalidReference(f"“{value}” is not an e-mail address.")
+            raise InvalidReference(_("“%(value)s” is not an e-mail address.") % {"value": value})
     return ProfileRef(attribute=attribute, value=value)
 
 
@@ -121,7 +125,9 @@ def parse_reference_list(
         if line_no == 1 and value.lower() in {attribute.lower(), "profileid", "id", "email"}:
             continue  # a header line
         if len(cells) > 1:
-            parsed.invalid.append((line_no, ",".join(cells), "More than one value on this line."))
+            parsed.invalid.append(
+                (line_no, ",".join(cells), _("More than one value on this line."))
+            )
             continue
         try:
             ref = parse_reference(attribute, value)

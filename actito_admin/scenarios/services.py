@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_q.tasks import async_task
 
 from actito_admin.actito.connection import (
@@ -62,7 +64,7 @@ INVALID_KEPT = 100
 
 TASKS = "actito_admin.scenarios.tasks"
 
-WORKER_LOST = "The background worker stopped while this was being sent."
+WORKER_LOST = gettext_lazy("The background worker stopped while this was being sent.")
 
 
 # --- connection ----------------------------------------------------------------------------------
@@ -612,7 +614,7 @@ def trigger_run_cancel(
             return run
         cancelled = run.items.filter(status=TriggerItem.Status.PENDING).update(
             status=TriggerItem.Status.CANCELLED,
-            message="Cancelled before it was sent.",
+            message=_("Cancelled before it was sent."),
             finished_at=timezone.now(),
         )
         run.refresh_from_db()
@@ -756,10 +758,12 @@ def _why_unknown(exc: ActitoError) -> str:
     """One plain sentence on why we cannot know; the advice that follows says what to do (the
     technical cause stays in the details)."""
     if exc.status is not None:
-        return f"The platform answered with an error (HTTP {exc.status}) after the start was sent."
+        return _(
+            "The platform answered with an error (HTTP %(status)s) after the start was sent."
+        ) % {"status": exc.status}
     if "Timeout" in exc.message:
-        return "No answer came in time after the start was sent."
-    return "The connection broke after the start was sent."
+        return _("No answer came in time after the start was sent.")
+    return _("The connection broke after the start was sent.")
 
 
 def _send_one(client: PlatformClient, run: TriggerRun, item: TriggerItem) -> float:
@@ -797,7 +801,7 @@ def _send_one(client: PlatformClient, run: TriggerRun, item: TriggerItem) -> flo
         _item_done(
             item,
             TriggerItem.Status.UNKNOWN,
-            message=f"Something went wrong in the console while sending. {advice}",
+            message=_("Something went wrong in the console while sending.") + f" {advice}",
             detail=repr(exc)[:2000],
         )
         return 0.0

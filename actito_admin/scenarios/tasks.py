@@ -3,6 +3,8 @@ redelivered or duplicated task does nothing harmful."""
 
 from __future__ import annotations
 
+from actito_admin.accounts.language import in_language_of
+
 from . import services
 from .models import Catalog, TriggerRun
 
@@ -20,7 +22,10 @@ def catalog_refresh_run(catalog_id: int) -> None:
 
 def trigger_run_task(run_id: int) -> None:
     if services.trigger_run_claim(run_id=run_id):
-        services.trigger_run_process(run_id=run_id)
+        claimed = TriggerRun.objects.select_related("requested_by").get(pk=run_id)
+        # Outcome messages and the e-mail at the end are for whoever started it.
+        with in_language_of(claimed.requested_by):
+            services.trigger_run_process(run_id=run_id)
         return
     # Not queued: done, paused, cancelled, or "running". A running run is never sent again from
     # here; if its worker died (no heartbeat), its item in flight becomes "outcome unknown" and

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -179,16 +180,16 @@ def profile_lookup(request: AppRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         status = 422
     elif table is None:
-        context["lookup_error"] = "The profile tables are not loaded yet; try again in a moment."
+        context["lookup_error"] = _("The profile tables are not loaded yet; try again in a moment.")
     else:
         try:
             preview = services.profile_lookup(scope=scenario.scope, table=table, ref=form.ref)
         except ActitoError as exc:
             if exc.status == 404:
-                context["lookup_error"] = (
-                    f"There is no profile with {form.ref} in table {table.name}. Check the "
-                    "value: nothing can be started for a profile that does not exist."
-                )
+                context["lookup_error"] = _(
+                    "There is no profile with %(ref)s in table %(table)s. Check the value: "
+                    "nothing can be started for a profile that does not exist."
+                ) % {"ref": form.ref, "table": table.name}
             else:
                 context["lookup_error"] = exc.user_message
         else:
@@ -307,7 +308,7 @@ def run_retry(request: AppRequest, pk: int) -> HttpResponse:
         return _after_action(request, run)
     if not _confirmed(request):
         return _confirm_page(
-            request, run, run.retry_question, "Yes, start it again", "scenarios:run_retry"
+            request, run, run.retry_question, _("Yes, start it again"), "scenarios:run_retry"
         )
     return _after_action(
         request, services.trigger_run_retry(actor=request.user, run=run, request=request)
@@ -336,7 +337,7 @@ def run_cancel(request: AppRequest, pk: int) -> HttpResponse:
     run = _visible_run(pk)
     if run.can_cancel and not _confirmed(request):
         return _confirm_page(
-            request, run, run.cancel_question, "Yes, cancel the rest", "scenarios:run_cancel"
+            request, run, run.cancel_question, _("Yes, cancel the rest"), "scenarios:run_cancel"
         )
     run = services.trigger_run_cancel(actor=request.user, run=run, request=request)
     return _after_action(request, run)
