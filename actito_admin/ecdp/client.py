@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext as _
 
 from actito_admin.actito.errors import ActitoError
 from actito_admin.actito.governor import Governor, longest_attempt_seconds
@@ -92,14 +93,19 @@ class EventReceipt:
 def problem_words(problem: dict[str, Any], status: int) -> str:
     """A problem detail in plain words for a marketer."""
     defaults = {
-        400: "ECDP refused the request as invalid.",
-        401: "ECDP refused the API key of this business unit (missing, wrong or without "
-        "permission). An administrator can check it on the ECDP settings page.",
-        403: "ECDP refused: this API key may not do that.",
-        404: "ECDP does not know this custom event or customer.",
-        429: "ECDP is busy (too many requests); it will be tried again.",
+        400: _("ECDP refused the request as invalid."),
+        401: _(
+            "ECDP refused the API key of this business unit (missing, wrong or without "
+            "permission). An administrator can check it on the ECDP settings page."
+        ),
+        403: _("ECDP refused: this API key may not do that."),
+        404: _("ECDP does not know this custom event or customer."),
+        429: _("ECDP is busy (too many requests); it will be tried again."),
     }
-    parts = [defaults.get(status) or f"ECDP answered with an error (HTTP {status})."]
+    parts = [
+        defaults.get(status)
+        or _("ECDP answered with an error (HTTP %(status)s).") % {"status": status}
+    ]
     detail = str(problem.get("detail") or problem.get("title") or "").strip()
     if detail and status != 401:
         parts.append(detail.rstrip(".") + ".")
@@ -201,8 +207,9 @@ class EcdpClient:
             raise EcdpError(
                 "customer answer without id",
                 status=response.status_code,
-                user_message="ECDP answered the customer look-up in a shape the console does "
-                "not understand.",
+                user_message=_(
+                    "ECDP answered the customer look-up in a shape the console does not understand."
+                ),
                 response_text=response.text,
             )
         return Customer.from_json(inner)
@@ -253,22 +260,35 @@ class EcdpClient:
             return EcdpError(
                 f"ECDP unreachable: {type(exc).__name__}",
                 retryable=True,
-                user_message="ECDP could not be reached; nothing was sent. Try again later.",
+                user_message=_("ECDP could not be reached; nothing was sent. Try again later."),
             )
         timed_out = isinstance(exc, httpx.TimeoutException)
         words = "did not answer in time" if timed_out else "broke the connection"
         if is_get:
+            if timed_out:
+                told = _("ECDP did not answer in time. Try again in a moment.")
+            else:
+                told = _("ECDP broke the connection. Try again in a moment.")
             return EcdpError(
                 f"ECDP {words} ({type(exc).__name__})",
                 retryable=True,
-                user_message=f"ECDP {words}. Try again in a moment.",
+                user_message=told,
+            )
+        if timed_out:
+            told = _(
+                "ECDP did not answer in time after the request was sent, so it may or may not "
+                "have been accepted."
+            )
+        else:
+            told = _(
+                "ECDP broke the connection after the request was sent, so it may or may not "
+                "have been accepted."
             )
         return EcdpError(
             f"ECDP {words} after {what} was sent ({type(exc).__name__})",
             retryable=False,
             outcome_known=False,
-            user_message=f"ECDP {words} after the request was sent, so it may or may not "
-            "have been accepted.",
+            user_message=told,
         )
 
     def _http_error(self, response: httpx.Response, *, what: str, is_get: bool) -> EcdpError:
@@ -278,7 +298,7 @@ class EcdpClient:
         # As with ACTITO: a 5xx after a POST may hide work ECDP already did.
         outcome_known = is_get or status < 500
         if not outcome_known:
-            words += " ECDP may or may not have accepted it."
+            words += " " + _("ECDP may or may not have accepted it.")
         return EcdpError(
             f"ECDP answered {status} to {what}",
             status=status,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import httpx
 from cryptography.fernet import InvalidToken
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from actito_admin.actito.connection import decrypt_secret
 from actito_admin.actito.governor import Governor, Limits, default_backend
@@ -46,10 +47,10 @@ class EffectiveBusinessUnit:
         if self.problems:
             return " ".join(self.problems)
         if not self.is_configured:
-            return (
-                f"The ECDP business unit “{self.label}” has no API key yet. An administrator "
+            return _(
+                "The ECDP business unit “%(unit)s” has no API key yet. An administrator "
                 "can set it on the ECDP settings page."
-            )
+            ) % {"unit": self.label}
         return ""
 
     @property
@@ -71,8 +72,11 @@ def effective(unit: BusinessUnit) -> EffectiveBusinessUnit:
             api_key = decrypt_secret(unit.api_key_encrypted)
         except InvalidToken:
             problems.append(
-                f"The stored API key of “{unit.label}” cannot be decrypted (the encryption key "
-                "changed). Enter the key again."
+                _(
+                    "The stored API key of “%(unit)s” cannot be decrypted (the encryption key "
+                    "changed). Enter the key again."
+                )
+                % {"unit": unit.label}
             )
     base_url = unit.base_url.strip().rstrip("/")
     is_sandbox = False

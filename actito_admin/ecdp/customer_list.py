@@ -12,6 +12,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from .fields import IDENTIFIERS, CustomerRef, InvalidValue, clean_data_fields, parse_customer
 
 MAX_CUSTOMERS = 10_000
@@ -73,7 +75,7 @@ def parse_customers(
             continue
         if not looks_like_header and len([c for c in cells if c]) > 1:
             parsed.invalid.append(
-                (line, ",".join(cells), "More than one value on a line without a header row.")
+                (line, ",".join(cells), _("More than one value on a line without a header row."))
             )
             continue
         values = {name: cells[p] if p < len(cells) else "" for p, name in positions.items()}

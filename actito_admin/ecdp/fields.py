@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 # Identifier kind → (API body field, max length from seed 004, label for people).
 IDENTIFIERS: dict[str, tuple[str, int, str]] = {
-    "email": ("customerEmail", 320, "E-mail address"),
-    "phone": ("customerPhone", 20, "Phone number"),
-    "crmId": ("customerCrmId", 128, "CRM id"),
-    "id": ("customerId", 20, "ECDP customer id"),
-    "emailSha256": ("customerEmailSha256", 64, "SHA-256 of the e-mail address"),
-    "emailMd5": ("customerEmailMd5", 32, "MD5 of the e-mail address"),
+    "email": ("customerEmail", 320, gettext_lazy("E-mail address")),
+    "phone": ("customerPhone", 20, gettext_lazy("Phone number")),
+    "crmId": ("customerCrmId", 128, gettext_lazy("CRM id")),
+    "id": ("customerId", 20, gettext_lazy("ECDP customer id")),
+    "emailSha256": ("customerEmailSha256", 64, gettext_lazy("SHA-256 of the e-mail address")),
+    "emailMd5": ("customerEmailMd5", 32, gettext_lazy("MD5 of the e-mail address")),
 }
 # The ones a look-up can use (GET /customers/{kind}/{value}); hashes cannot be looked up.
 LOOKUP_KINDS = ("email", "phone", "crmId", "id")
@@ -57,35 +60,70 @@ class CustomerRef:
     def hashed(self, kind: str) -> CustomerRef:
         """Only the digest of an e-mail address leaves the console (computed here)."""
         if self.kind != "email":
-            raise InvalidValue("Only an e-mail address can be sent as a hash.")
+            raise InvalidValue(_("Only an e-mail address can be sent as a hash."))
         return CustomerRef(kind, HASHES[kind](self.value.encode()).hexdigest())
+
+
+def _enter(kind: str) -> str:
+    """What to ask for when the value is blank (whole sentences: word order differs)."""
+    return {
+        "email": _("Enter the customer's e-mail address."),
+        "phone": _("Enter the customer's phone number."),
+        "crmId": _("Enter the customer's crm id."),
+        "id": _("Enter the customer's ecdp customer id."),
+        "emailSha256": _("Enter the customer's sha-256 of the e-mail address."),
+        "emailMd5": _("Enter the customer's md5 of the e-mail address."),
+    }[kind]
+
+
+def _too_long(kind: str, limit: int) -> str:
+    text = {
+        "email": _("A e-mail address has at most %(limit)s characters."),
+        "phone": _("A phone number has at most %(limit)s characters."),
+        "crmId": _("A crm id has at most %(limit)s characters."),
+        "id": _("A ecdp customer id has at most %(limit)s characters."),
+        "emailSha256": _("A sha-256 of the e-mail address has at most %(limit)s characters."),
+        "emailMd5": _("A md5 of the e-mail address has at most %(limit)s characters."),
+    }[kind]
+    return text % {"limit": limit}
+
+
+def _not_a_hash(kind: str, value: str) -> str:
+    if kind == "emailSha256":
+        return _("“%(value)s” is not a SHA-256 of the e-mail address.") % {"value": value}
+    return _("“%(value)s” is not a MD5 of the e-mail address.") % {"value": value}
 
 
 def parse_customer(kind: str, value: str) -> CustomerRef:
     value = value.strip()
     if kind not in IDENTIFIERS:
-        raise InvalidValue(f"“{kind}” is not a way to identify a customer.")
-    label, limit = IDENTIFIERS[kind][2], IDENTIFIERS[kind][1]
+        raise InvalidValue(_("“%(kind)s” is not a way to identify a customer.") % {"kind": kind})
+    limit = IDENTIFIERS[kind][1]
     if not value:
-        raise InvalidValue(f"Enter the customer's {label.lower()}.")
+        raise InvalidValue(_enter(kind))
     if kind == "email":
         value = value.lower()
         if not _EMAIL.fullmatch(value):
-            raise InvalidValue(f"“{value}” is not an e-mail address.")
+            raise InvalidValue(_("“%(value)s” is not an e-mail address.") % {"value": value})
     elif kind == "phone":
         value = re.sub(r"[\s().-]", "", value)
         if not _PHONE.fullmatch(value):
-            raise InvalidValue(f"“{value}” is not a phone number (digits, optionally a leading +).")
+            raise InvalidValue(
+                _("“%(value)s” is not a phone number (digits, optionally a leading +).")
+                % {"value": value}
+            )
     elif kind == "id":
         if not value.isdigit():
-            raise InvalidValue(f"An ECDP customer id is a number; “{value}” is not.")
+            raise InvalidValue(
+                _("An ECDP customer id is a number; “%(value)s” is not.") % {"value": value}
+            )
         value = str(int(value))
     elif kind in HASHES:
         value = value.lower()
         if len(value) != limit or not _HEX.fullmatch(value):
-            raise InvalidValue(f"“{value}” is not a {label}.")
+            raise InvalidValue(_not_a_hash(kind, value))
     if len(value) > limit:
-        raise InvalidValue(f"A {label.lower()} has at most {limit} characters.")
+        raise InvalidValue(_too_long(kind, limit))
     return CustomerRef(kind, value)
 
 
@@ -99,17 +137,17 @@ def clean_value(field_type: str, raw: str) -> str:
     if field_type in ("String", "Text"):
         return raw or ""
     if not text:
-        raise InvalidValue("Enter a value.")
+        raise InvalidValue(_("Enter a value."))
     if field_type in ("Number", "Money"):
         try:
             number = Decimal(text.replace(",", ".") if text.count(",") == 1 else text)
         except InvalidOperation:
-            raise InvalidValue(f"“{text}” is not a number.") from None
+            raise InvalidValue(_("“%(text)s” is not a number.") % {"text": text}) from None
         if not number.is_finite():
-            raise InvalidValue(f"“{text}” is not a number.")
+            raise InvalidValue(_("“%(text)s” is not a number.") % {"text": text})
         if field_type == "Money":
             if number.as_tuple().exponent < -2:  # type: ignore[operator]
-                raise InvalidValue(f"“{text}” has more than two decimals.")
+                raise InvalidValue(_("“%(text)s” has more than two decimals.") % {"text": text})
             return f"{number:.2f}"
         return (
             format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
@@ -118,12 +156,16 @@ def clean_value(field_type: str, raw: str) -> str:
         try:
             return date.fromisoformat(text).isoformat()
         except ValueError:
-            raise InvalidValue(f"“{text}” is not a date (YYYY-MM-DD).") from None
+            raise InvalidValue(
+                _("“%(text)s” is not a date (YYYY-MM-DD).") % {"text": text}
+            ) from None
     if field_type == "DateTime":
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidValue(f"“{text}” is not a date and time (YYYY-MM-DDTHH:MM).") from None
+            raise InvalidValue(
+                _("“%(text)s” is not a date and time (YYYY-MM-DDTHH:MM).") % {"text": text}
+            ) from None
         return moment.isoformat().replace("+00:00", "Z")
     if field_type == "Boolean":
         lowered = text.lower()
@@ -131,12 +173,12 @@ def clean_value(field_type: str, raw: str) -> str:
             return "true"
         if lowered in ("false", "no", "0", "non", "nee", "nein"):
             return "false"
-        raise InvalidValue(f"“{text}” is not yes or no.")
+        raise InvalidValue(_("“%(text)s” is not yes or no.") % {"text": text})
     if field_type == "URL":
         if not _URL.fullmatch(text):
-            raise InvalidValue(f"“{text}” is not a web address (https://…).")
+            raise InvalidValue(_("“%(text)s” is not a web address (https://…).") % {"text": text})
         return text
-    raise InvalidValue(f"Unknown data field type “{field_type}”.")
+    raise InvalidValue(_("Unknown data field type “%(type)s”.") % {"type": field_type})
 
 
 def clean_data_fields(
@@ -153,7 +195,7 @@ def clean_data_fields(
         raw = values.get(name, "")
         if raw is None or not str(raw).strip():
             if spec.get("required"):
-                errors[name] = "This field is required by the event."
+                errors[name] = _("This field is required by the event.")
             continue
         try:
             fields.append({"name": name, "type": field_type, "value": clean_value(field_type, raw)})

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actito_admin.actito.forms import is_loopback
@@ -14,6 +16,14 @@ from .fields import TYPES
 from .models import BusinessUnit, CustomEvent, Segment
 
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
+
+
+def _fields_help() -> str:
+    """Built when shown, so it is in the reader's language (a lazy string formatted at import
+    time would be fixed in the default language)."""
+    return gettext("One per line: name, type, required or optional. Types: %(types)s.") % {
+        "types": ", ".join(TYPES)
+    }
 
 
 class BusinessUnitForm(forms.Form):
@@ -102,8 +112,7 @@ class EventForm(forms.Form):
         label=_("Data fields"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_("One per line: name, type, required or optional. Types: %(types)s.")
-        % {"types": ", ".join(TYPES)},
+        help_text=lazy(_fields_help, str)(),
     )
 
     def __init__(self, *args: Any, unit: Any, instance: CustomEvent | None = None, **kw: Any):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from actito_admin.actito.connection import encrypt_secret
 from actito_admin.audit.services import record_event
@@ -68,9 +69,9 @@ def business_unit_test(*, unit: BusinessUnit) -> tuple[bool, str]:
             client.get_customer(CustomerRef("id", "0"))
     except EcdpError as exc:
         if exc.status == 404:
-            return True, "ECDP accepted the API key."
+            return True, _("ECDP accepted the API key.")
         return False, exc.user_message
-    return True, "ECDP accepted the API key."
+    return True, _("ECDP accepted the API key.")
 
 
 def _clean_declared(fields: Any) -> list[dict[str, Any]]:
@@ -113,7 +114,9 @@ def catalogue_fill(
                 segment_id=int(item["id"]),
                 defaults={
                     "label": str(item.get("label") or item["id"])[:200],
-                    "note": f"about {size:,} customers" if isinstance(size, int) else "",
+                    "note": _("about %(size)s customers") % {"size": f"{size:,}"}
+                    if isinstance(size, int)
+                    else "",
                 },
             )
         counts = (len(catalogue.get("events", [])), len(catalogue.get("segments", [])))

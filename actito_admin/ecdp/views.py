@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actito_admin.accounts.types import AppRequest
@@ -104,8 +105,8 @@ def unit_fill_from_sandbox(request: AppRequest, pk: int) -> HttpResponse:
 
 
 CATALOGUE: dict[str, tuple[type[CustomEvent] | type[Segment], Any, str]] = {
-    "event": (CustomEvent, EventForm, "custom event"),
-    "segment": (Segment, SegmentForm, "segment"),
+    "event": (CustomEvent, EventForm, gettext_lazy("custom event")),
+    "segment": (Segment, SegmentForm, gettext_lazy("segment")),
 }
 
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actito_admin.ecdp.customer_list import MAX_CUSTOMERS, ParsedCustomers, parse_customers
@@ -175,7 +176,12 @@ class CustomerListForm(forms.Form):
             if not parsed.items:
                 raise forms.ValidationError(
                     _("None of the rows can be sent. %(why)s")
-                    % {"why": "; ".join(f"line {n}: {w}" for n, _v, w in parsed.invalid[:5])}
+                    % {
+                        "why": "; ".join(
+                            gettext("line %(n)s: %(why)s") % {"n": n, "why": w}
+                            for n, _v, w in parsed.invalid[:5]
+                        )
+                    }
                 )
             cleaned["parsed"] = parsed
             cleaned["reference_kind"] = hash_as or cleaned["kind"]

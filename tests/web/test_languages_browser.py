@@ -83,7 +83,7 @@ def test_a_dutch_marketer_imports_a_csv_and_reads_every_step_in_dutch(
         "lang", "nl"
     )
     page.goto("/imports/new/")
-    page.get_by_label(_in("nl", "CSV file")).set_input_files(
+    page.get_by_label(_in("nl", "CSV file or Excel workbook")).set_input_files(
         {"name": "people.csv", "mimeType": "text/csv", "buffer": semicolon_cp1252_bytes()}
     )
     page.get_by_role("button", name=_in("nl", "Upload and read the file")).click()
@@ -108,8 +108,8 @@ def test_a_dutch_marketer_imports_a_csv_and_reads_every_step_in_dutch(
     page.locator("#confirm-dialog").get_by_role("button", name=_in("nl", "Send to ACTITO")).click()
     finished = page.locator(".import-status[data-status=partly_refused]")
     expect(finished).to_be_visible(timeout=LIVE)
-    for word in ("Read", "Added", "Updated", "Refused"):
-        expect(finished).to_contain_text(_in("nl", word))
+    for word, context in (("Read", "rows"), ("Added", None), ("Updated", None), ("Refused", None)):
+        expect(finished).to_contain_text(_in("nl", word, context))
     expect(finished.locator('[data-count="read"]')).to_have_text("4")
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.PARTLY_REFUSED
