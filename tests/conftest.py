@@ -28,6 +28,17 @@ def _no_per_address_login_pause(settings) -> None:
     settings.LOGIN_FAILURES_PER_ADDRESS = 1_000_000
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_asked():
+    # A request in French or Dutch leaves its language active on the thread (a server's next
+    # request sets its own); each test starts in the console's default language.
+    from django.utils import translation
+
+    translation.activate("en-gb")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _plain_static_storage():
     storages = {

@@ -79,7 +79,7 @@ class Customer:
         """How confirmations and the history name this customer."""
         if self.name and self.email:
             return f"{self.name} <{self.email}>"
-        return self.name or self.email or self.phone or f"customer {self.id}"
+        return self.name or self.email or self.phone or _("customer %(id)s") % {"id": self.id}
 
 
 @dataclass(frozen=True)

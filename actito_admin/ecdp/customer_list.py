@@ -106,4 +106,4 @@ class _Semicolon(csv.excel):
 
 
 def identifier_label(kind: str) -> str:
-    return IDENTIFIERS[kind][2]
+    return str(IDENTIFIERS[kind][2])

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 # Identifier kind → (API body field, max length from seed 004, label for people).
-IDENTIFIERS: dict[str, tuple[str, int, str]] = {
+IDENTIFIERS: dict[str, tuple[str, int, str | Promise]] = {
     "email": ("customerEmail", 320, gettext_lazy("E-mail address")),
     "phone": ("customerPhone", 20, gettext_lazy("Phone number")),
     "crmId": ("customerCrmId", 128, gettext_lazy("CRM id")),

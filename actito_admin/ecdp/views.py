@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -104,7 +105,7 @@ def unit_fill_from_sandbox(request: AppRequest, pk: int) -> HttpResponse:
     return redirect("ecdp:unit", unit.pk)
 
 
-CATALOGUE: dict[str, tuple[type[CustomEvent] | type[Segment], Any, str]] = {
+CATALOGUE: dict[str, tuple[type[CustomEvent] | type[Segment], Any, str | Promise]] = {
     "event": (CustomEvent, EventForm, gettext_lazy("custom event")),
     "segment": (Segment, SegmentForm, gettext_lazy("segment")),
 }

@@ -1,6 +1,7 @@
 from collections.abc import Iterable
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 def table_names_for_actito_id(value: str) -> Iterable[str]:
@@ -13,7 +14,7 @@ def table_names_for_actito_id(value: str) -> Iterable[str]:
 class ScenariosConfig(AppConfig):
     name = "actito_admin.scenarios"
     label = "scenarios"
-    verbose_name = "Scenarios"
+    verbose_name = gettext_lazy("Scenarios")
 
     def ready(self) -> None:
         from actito_admin.audit.models import TABLE_NAME_LOOKUPS

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from actito_admin.ecdp.client import Customer
 from actito_admin.ecdp.connection import build_client, effective
@@ -103,7 +104,7 @@ def segments_request(
         kind=TriggerRun.Kind.SEGMENTS,
         reference_kind="segments",
         reference=f"segments={ids}",
-        profile_label=f"every customer in {names}",
+        profile_label=_("every customer in %(segments)s") % {"segments": names},
         data=data_fields,
         request=request,
     )

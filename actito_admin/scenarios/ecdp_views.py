@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actito_admin.accounts.types import AppRequest
@@ -85,7 +86,9 @@ def customer_lookup(request: AppRequest, pk: int) -> HttpResponse:
     elif form.cleaned_data["send_hash"]:
         # The address must not leave the console, so it is not looked up either (a look-up
         # sends it); ECDP cannot look a customer up by a hash.
-        label = f"{form.cleaned_data['lookup_ref'].value} (sent as a hash only)"
+        label = _("%(address)s (sent as a hash only)") % {
+            "address": form.cleaned_data["lookup_ref"].value
+        }
         context |= _confirmation(event, form, label)
     else:
         try:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -30,13 +31,13 @@ class Catalog(models.Model):
     """The refresh state of one list copied from ACTITO: the tables, or one table's scenarios."""
 
     class Kind(models.TextChoices):
-        TABLES = "tables", "Profile tables"
-        SCENARIOS = "scenarios", "Scenarios"
+        TABLES = "tables", gettext_lazy("Profile tables")
+        SCENARIOS = "scenarios", gettext_lazy("Scenarios")
 
     class Status(models.TextChoices):
-        IDLE = "idle", "Up to date"
-        QUEUED = "queued", "Refresh queued"
-        RUNNING = "running", "Refreshing"
+        IDLE = "idle", gettext_lazy("Up to date")
+        QUEUED = "queued", gettext_lazy("Refresh queued")
+        RUNNING = "running", gettext_lazy("Refreshing")
 
     # The connection it belongs to (base URL + entity fingerprint): another licence, another list.
     scope = models.CharField(max_length=64)
@@ -111,15 +112,19 @@ class Scenario(models.Model):
     @property
     def why_not_triggerable(self) -> str:
         """Plain words for a marketer; empty when the scenario can be started by API."""
-        reasons = []
+        if not self.is_start_event_triggered and not self.is_active:
+            return _(
+                "Cannot be started here: it does not begin with a “Start” block, and only such "
+                "scenarios can be started from outside ACTITO; and it is not active in ACTITO."
+            )
         if not self.is_start_event_triggered:
-            reasons.append(
-                "it does not begin with a “Start” block, and only such scenarios can be "
-                "started from outside ACTITO"
+            return _(
+                "Cannot be started here: it does not begin with a “Start” block, and only such "
+                "scenarios can be started from outside ACTITO."
             )
         if not self.is_active:
-            reasons.append("it is not active in ACTITO")
-        return ("Cannot be started here: " + "; and ".join(reasons) + ".") if reasons else ""
+            return _("Cannot be started here: it is not active in ACTITO.")
+        return ""
 
 
 class Platform(models.TextChoices):
@@ -311,7 +316,7 @@ class TriggerRun(models.Model):
             text = ngettext("%(count)s customer", "%(count)s customers", count)
         else:
             text = ngettext("%(count)s profile", "%(count)s profiles", count)
-        return text % {"count": count}
+        return text % {"count": number_format(count, force_grouping=True)}
 
     @property
     def people_total(self) -> str:
