@@ -39,6 +39,17 @@ def test_no_entry_is_untranslated_or_fuzzy(lang):
     assert not fuzzy, f"{len(fuzzy)} fuzzy in {lang}:\n" + "\n".join(fuzzy[:30])
 
 
+@pytest.mark.parametrize(
+    ("lang", "rule"),
+    [("fr", "nplurals=2; plural=(n > 1);"), ("nl", "nplurals=2; plural=(n != 1);")],
+)
+def test_plurals_follow_the_language(lang, rule):
+    # French says "0 lancement" (singular), Dutch "0 starts" (plural): the header decides.
+    po = _po(lang)
+    assert po.metadata.get("Plural-Forms") == rule, po.metadata.get("Plural-Forms")
+    assert not po.metadata_is_fuzzy, f"the {lang} header is fuzzy: msgfmt would drop it"
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_translations_keep_every_placeholder(lang):
     broken = []
