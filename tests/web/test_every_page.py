@@ -1,6 +1,7 @@
 """Every page and the states a marketer meets, in a real browser: no accessibility violation
 (axe-core, vendored from npm in tests/vendor/), no sideways scrolling and nothing clipped, at
-1280 px and 390 px, with the operating system in light and in dark mode.
+1280 px and 390 px, with the operating system in light and in dark mode, and (light) in French
+and Dutch, whose sentences run longer.
 
 The console has one (light) theme: it says so to the browser (color-scheme), so a dark system
 setting must not change any contrast. Checked here by running every page in both."""
@@ -17,7 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"
 WIDTHS = (1280, 390)
-SCHEMES = ("light", "dark")
+# French and Dutch sentences run longer than English: they must fit a phone too.
+LOOKS = [("light", "en-gb"), ("dark", "en-gb"), ("light", "fr"), ("light", "nl")]
 
 
 def _log_in(page, user) -> None:
@@ -81,9 +83,9 @@ def _overflow(page) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize(("scheme", "language"), LOOKS)
 def test_every_page_has_no_axe_violation_and_fits_the_screen(
-    browser, live_server, admin_user, states, scheme
+    browser, live_server, admin_user, states, scheme, language
 ):
     problems: list[str] = []
     for width in WIDTHS:
@@ -100,9 +102,9 @@ def test_every_page_has_no_axe_violation_and_fits_the_screen(
             page.wait_for_load_state("networkidle")
             # The layout is measured before axe runs: axe scrolls and probes the page.
             for overflow in _overflow(page):
-                problems.append(f"{name} ({url}) at {width}px, {scheme}: {overflow}")
+                problems.append(f"{name} ({url}) at {width}px, {scheme}, {language}: {overflow}")
             for violation in _violations(page):
-                problems.append(f"{name} ({url}) at {width}px, {scheme}: {violation}")
+                problems.append(f"{name} ({url}) at {width}px, {scheme}, {language}: {violation}")
         context.close()
     assert problems == [], "\n".join(problems)
 
