@@ -9,7 +9,7 @@ go through a catalogue.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -71,15 +71,32 @@ class UserLanguageMiddleware:
         return response
 
 
+def _samesite() -> Literal["Lax", "Strict", "None"]:
+    return cast(Literal["Lax", "Strict", "None"], settings.LANGUAGE_COOKIE_SAMESITE)
+
+
 def _set_cookie(response: HttpResponse, code: str) -> None:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,
         max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite="Lax",
+        samesite=_samesite(),
         secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
     )
+
+
+def remember_choice(request: HttpRequest, response: HttpResponse, code: str) -> None:
+    """The session and the cookie follow a choice just saved ("" = the browser's language again)."""
+    if request.user.is_authenticated:
+        if code:
+            request.session[SESSION_KEY] = code
+        else:
+            request.session.pop(SESSION_KEY, None)
+    if code:
+        _set_cookie(response, code)
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite=_samesite())
 
 
 @login_not_required
@@ -101,6 +118,5 @@ def choose_language(request: HttpRequest) -> HttpResponse:
         preferences = Preferences.of(request.user)
         preferences.language = code
         preferences.save()
-        request.session[SESSION_KEY] = code
-    _set_cookie(response, code)
+    remember_choice(request, response, code)
     return response

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from actito_admin.audit.actions import Action
 from actito_admin.audit.services import record_event
 
-from .language import SESSION_KEY
+from .language import remember_choice
 from .models import Preferences
 from .types import AppRequest
 
@@ -60,10 +60,6 @@ def my_settings(request: AppRequest) -> HttpResponse:
         preferences.email_when_done = form.cleaned_data["email_when_done"]
         preferences.language = form.cleaned_data["language"]
         preferences.save()
-        if preferences.language:
-            request.session[SESSION_KEY] = preferences.language
-        else:
-            request.session.pop(SESSION_KEY, None)
         if changed:
             # Which settings changed, never the address itself.
             record_event(
@@ -74,7 +70,6 @@ def my_settings(request: AppRequest) -> HttpResponse:
             )
         messages.success(request, gettext("Your settings are saved."))
         response = redirect("my_settings")
-        if not preferences.language:
-            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        remember_choice(request, response, preferences.language)
         return response
     return render(request, "accounts/settings.html", {"form": form})

@@ -189,13 +189,17 @@ def _describe_country(v: str) -> str:
     return message % {"value": v} + _code_hint(v, COUNTRY_HINTS)
 
 
+def _about(message: str, v: str) -> str:
+    """`message` about the value `v`, with a word on stray spaces around it when there are any."""
+    return message % {"value": v} + _spaces(v)
+
+
 def _describe_email(v: str) -> str:
-    return _("“%(value)s” is not a valid e-mail address.") % {"value": v} + _spaces(v)
+    return _about(_("“%(value)s” is not a valid e-mail address."), v)
 
 
 def _describe_date(v: str) -> str:
-    message = _("“%(value)s” is not a date written as yyyy-MM-dd (for example 1985-04-23).")
-    return message % {"value": v} + _spaces(v)
+    return _about(_("“%(value)s” is not a date written as yyyy-MM-dd (for example 1985-04-23)."), v)
 
 
 def _describe_datetime(v: str) -> str:
@@ -203,18 +207,18 @@ def _describe_datetime(v: str) -> str:
         "“%(value)s” is not a date and time written as yyyy-MM-dd HH:mm:ss "
         "(for example 2024-01-31 14:05:00)."
     )
-    return message % {"value": v} + _spaces(v)
+    return _about(message, v)
 
 
 def _describe_integer(v: str) -> str:
-    return _("“%(value)s” is not a whole number.") % {"value": v} + _spaces(v)
+    return _about(_("“%(value)s” is not a whole number."), v)
 
 
 def _describe_decimal(v: str) -> str:
     message = _(
         "“%(value)s” is not a number. Use a dot as the decimal separator (for example 12.50)."
     )
-    return message % {"value": v} + _spaces(v)
+    return _about(message, v)
 
 
 def _describe_boolean(v: str) -> str:
@@ -222,7 +226,7 @@ def _describe_boolean(v: str) -> str:
         "“%(value)s” is not a yes/no value. Use yes or no words (oui/non, ja/nee, yes/no), "
         "1 or 0, TRUE or FALSE, or x for yes."
     )
-    return message % {"value": v} + _spaces(v)
+    return _about(message, v)
 
 
 def _describe_title(v: str) -> str:
@@ -233,7 +237,7 @@ def _describe_title(v: str) -> str:
 
 
 def _describe_sex(v: str) -> str:
-    return _("“%(value)s” is not a sex code. Use M or F.") % {"value": v} + _spaces(v)
+    return _about(_("“%(value)s” is not a sex code. Use M or F."), v)
 
 
 _DESCRIBE: dict[str, Callable[[str], str]] = {

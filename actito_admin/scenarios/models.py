@@ -305,11 +305,6 @@ class TriggerRun(models.Model):
     def platform_name(self) -> str:
         return self.get_platform_display()
 
-    @property
-    def person_word(self) -> str:
-        """What the platform calls the people a run reaches."""
-        return _("customer") if self.platform == Platform.ECDP else _("profile")
-
     def people(self, count: int) -> str:
         """`count` people in the platform's word: "1 profile", "12 customers"."""
         if self.platform == Platform.ECDP:

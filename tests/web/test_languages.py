@@ -4,6 +4,7 @@ English sentence; the language choice is remembered; dates and numbers follow th
 from __future__ import annotations
 
 import re
+from functools import cache
 from html.parser import HTMLParser
 
 import polib
@@ -75,15 +76,13 @@ DATA = re.compile(
 )
 
 
-def _platform_data() -> set[str]:
+@cache
+def _platform_data() -> frozenset[str]:
     """What the ExpertSender CDP sandbox holds: event names and descriptions are the client's
     own words in the platform, shown as they are."""
     from actito_admin.sandbox import ecdp_seed
 
-    words: set[str] = set()
-    for event in ecdp_seed.EVENTS:
-        words.update((event.name, event.description))
-    return words
+    return frozenset(text for event in ecdp_seed.EVENTS for text in (event.name, event.description))
 
 
 SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "option", "time"}
