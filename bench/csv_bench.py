@@ -6,13 +6,13 @@
 Generates realistic CSVs in bench/out/ (gitignored; reused when present), then runs each stage in
 its own subprocess so that peak RSS (VmHWM) belongs to that stage alone:
 
-* baseline – one csv.reader pass over the decoded file, then gzip (same level) of its bytes;
+* baseline – one csv.reader pass over the decoded file, then gzip (zlib level 6) of its bytes;
 * pipeline – detect_csv + match_headers + prepare_import (validate every row, write the error CSV
   and the gzip file for ACTITO) in one pass, as a task would run it;
 * two-pass – validate_csv, then prepare_import, as a UI that shows the dry run first would.
 
-Targets (issue): pipeline at most 2× the baseline's time; peak RSS under 150 MB and flat when the
-file doubles.
+Targets (issue 15): the pipeline faster than the baseline (≤ 1.0× its wall time); peak RSS
+under 150 MB and flat when the file doubles.
 """
 
 from __future__ import annotations

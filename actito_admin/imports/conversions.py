@@ -368,11 +368,17 @@ def _code_words(codes: frozenset[str], names: dict[str, str]) -> dict[str, str]:
     return words
 
 
+_ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip() removes, in ASCII
+
+
 def _clean_emails(values: list[str]) -> list[str]:
-    # Most columns are clean already: two C-level looks at the whole batch say so.
-    joined = "\n".join(values)
-    if " " not in joined and "\t" not in joined and joined == joined.lower():
-        return values
+    # Most columns are clean already: C-level looks at the whole batch say so (no capitals, no
+    # whitespace that strip() would remove), so each value gets the same answer in any batch.
+    joined = "".join(values)
+    if joined.isascii() and joined == joined.lower():
+        raw = joined.encode("ascii")
+        if len(raw.translate(None, _ASCII_SPACES)) == len(raw):
+            return values
     return list(map(str.lower, map(str.strip, values)))
 
 

@@ -10,7 +10,7 @@ import io
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -102,14 +102,20 @@ class _CompressingThread(io.RawIOBase):
     """Hands bytes to `target` (the gzip stream) in a second thread, so that compressing one
     batch overlaps with parsing and checking the next: ISA-L releases the GIL while it works.
 
-    The queue is bounded (memory stays flat). An error in the thread (the 100 MB cap, a full
-    disk) is raised in the caller's thread at its next write or at close.
+    Bytes are handed over a megabyte at a time: after each piece the thread must win the GIL
+    back from the parser (up to the 5 ms switch interval), so small pieces would leave it
+    waiting more than working. The queue is bounded (memory stays flat). An error in the
+    thread (the 100 MB cap, a full disk) is raised in the caller's thread at its next write or
+    at close.
     """
 
     _DONE = None  # the end of the stream
+    PIECE = 1 << 20
 
     def __init__(self, target: BinaryIO) -> None:
         self._target = target
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="gzip", daemon=True)
@@ -130,12 +136,22 @@ class _CompressingThread(io.RawIOBase):
         if self._error is not None:
             raise self._error
         if data:
-            self._queue.put(bytes(data))  # a copy: the caller may reuse its buffer
+            self._pending.append(bytes(data))  # a copy: the caller may reuse its buffer
+            self._pending_size += len(data)
+            if self._pending_size >= self.PIECE:
+                self._hand_over()
         return len(data)
+
+    def _hand_over(self) -> None:
+        self._queue.put(b"".join(self._pending))
+        self._pending.clear()
+        self._pending_size = 0
 
     def finish(self) -> None:
         """Wait until everything is handed over; raise what went wrong on the way."""
         if self._thread.is_alive():
+            if self._pending:
+                self._hand_over()
             self._queue.put(self._DONE)
             self._thread.join()
         if self._error is not None:
@@ -173,6 +189,11 @@ class ActitoFileWriter:
             encoding=ACTITO_ENCODINGS[options.encoding],
             newline="",
         )
+        self._codec = ACTITO_ENCODINGS[options.encoding]
+        # Neither encoding makes a character's bytes out of other characters, so counting them
+        # in the bytes counts the characters.
+        self._separator = options.separator.encode(self._codec)
+        self._enclosing = options.enclosing.encode(self._codec)
         self._writer = csv.writer(
             self._text,
             delimiter=options.separator,
@@ -195,34 +216,48 @@ class ActitoFileWriter:
             % {"size": human_size(self._limit)},
         )
 
-    def write_rows(self, rows: Sequence[Sequence[str]], first_line: int) -> None:
-        try:
-            text = self._plain_text(rows)
-            if text is None:
-                self._writer.writerows(rows)
-            else:
-                self._text.write(text)
-        except UnicodeEncodeError as exc:
-            raise self._cannot_encode(rows, first_line) from exc
-        self.rows += len(rows)
+    def lines(self, rows: Iterable[Sequence[str]]) -> list[str]:
+        """Each row's values joined by the separator: what `write_lines` takes. (The pass also
+        reads their lengths: no value is longer than its line.)"""
+        return list(map(self.options.separator.join, rows))
 
-    def _plain_text(self, rows: Sequence[Sequence[str]]) -> str | None:
-        """The rows as CSV text when no value needs quotes, else None (csv.writer's job).
+    def write_rows(self, rows: Sequence[Sequence[str]], first_line: int) -> None:
+        self.write_lines(self.lines(rows), lambda: rows, first_line)
+
+    def write_lines(
+        self, lines: list[str], rows: Callable[[], Sequence[Sequence[str]]], first_line: int
+    ) -> None:
+        """Write rows joined by `lines`; `rows()` gives them as values, for csv.writer when
+        some value needs quotes and to say which value cannot be encoded."""
+        try:
+            data = self._plain_bytes(lines)
+            if data is None:
+                self._writer.writerows(rows())
+                self._text.flush()  # before any plain bytes that follow
+            else:
+                self._plain.write(data)
+        except UnicodeEncodeError as exc:
+            raise self._cannot_encode(rows(), first_line) from exc
+        self.rows += len(lines)
+
+    def _plain_bytes(self, lines: list[str]) -> bytes | None:
+        """The lines as encoded CSV when no value needs quotes, else None (csv.writer's job).
 
         Most batches need no quoting; joining them in C and writing once is about twice as fast
-        as csv.writer, which calls the file once per row.
+        as csv.writer, which calls the file once per row. The checks run on the bytes: one
+        pass finds any line break inside a value, others count separators and look for quotes.
         """
-        separator, count = self.options.separator, len(rows)
+        count = len(lines)
         if not count or len(self.headers) < 2:  # one empty value per row would need ""
             return None
-        body = "\r\n".join(map(separator.join, rows))
+        data = "\r\n".join(lines).encode(self._codec)
+        data += b"\r\n"
         if (
-            body.count(separator) == count * (len(self.headers) - 1)
-            and body.count("\n") == count - 1
-            and body.count("\r") == count - 1
-            and self.options.enclosing not in body
+            data.count(self._separator) == count * (len(self.headers) - 1)
+            and len(data) - len(data.translate(None, b"\r\n")) == 2 * count
+            and self._enclosing not in data
         ):
-            return body + "\r\n"
+            return data
         return None
 
     def _cannot_encode(self, rows: Sequence[Sequence[str]], first_line: int) -> FileProblem:

@@ -164,6 +164,15 @@ def test_email_addresses_are_trimmed_and_lower_cased():
     ]
 
 
+def test_an_e_mail_address_is_cleaned_the_same_in_any_batch():
+    # Excel pastes a no-break space after an address; a clean rest of the batch must not hide it.
+    clean = [f"person{i}@example.be" for i in range(50)]
+    assert converted("email", [*clean, "ann@x.be\u00a0"])[-1] == "ann@x.be"
+    assert converted("email", ["ann@x.be\u00a0", "Bob@X.be"]) == ["ann@x.be", "bob@x.be"]
+    assert converted("email", ["ann@x.be\t"]) == ["ann@x.be"]
+    assert converted("email", clean) == clean
+
+
 def test_as_they_are_sends_the_values_unchanged():
     assert resolve("date", AS_IS, ["26/05/1967"]).convert is None
     assert resolve("string", AUTO, ["anything"]).convert is None

@@ -10,7 +10,7 @@ import io
 import pytest
 
 from actito_admin.imports.csvfile import FileProblem, detect_csv
-from actito_admin.imports.mapping import ColumnMapping
+from actito_admin.imports.mapping import Attribute, ColumnMapping, ImportTable
 from actito_admin.imports.pipeline import (
     MappingNotReady,
     OutputOptions,
@@ -241,6 +241,27 @@ def test_text_that_iso_8859_1_cannot_hold_fails_clearly_and_leaves_nothing(tmp_p
     assert caught.value.code == "CANNOT_ENCODE"
     assert "“€”" in caught.value.message and "Choose UTF-8" in caught.value.message
     assert list(tmp_path.glob("customers*")) == [], "a partial output was left behind"
+
+
+def test_a_separator_of_several_bytes_is_counted_as_one_character(tmp_path, table):
+    path = write_text(tmp_path, "u.csv", "E-mail,Nom,Pays\r\nann@x.be,Jérôme,BE\r\n")
+    prepared = prepare(path, table, tmp_path, options=OutputOptions(separator="§")).file
+    assert gunzip(prepared.path).decode() == "E-mail§Nom§Pays\r\nann@x.be§Jérôme§BE\r\n"
+
+
+def test_a_value_lengthened_by_its_conversion_is_checked_against_the_limit(tmp_path):
+    # Short rows let the pass skip length checks; the rows must be measured once converted.
+    table = ImportTable(
+        id="1",
+        name="Phones",
+        attributes=(Attribute("gsm", "STRING", "MOBILE_PHONE_NUMBER", unique=True, max_length=11),),
+    )
+    path = write_text(tmp_path, "g.csv", "GSM\r\n0470123456\r\n+3247012345\r\n")
+    mapping = [ColumnMapping("GSM", "gsm", value_format="phone:BE")]
+    result = prepare(path, table, tmp_path, mapping=mapping, mode="UPDATE_ONLY")
+    assert result.report.errors_by_code == {"VALUE_TOO_LONG": 1}, result.report.first_errors
+    assert result.report.first_errors[0].value == "+32470123456"
+    assert gunzip(result.file.path) == b"GSM\r\n+3247012345\r\n"
 
 
 def test_only_mapped_columns_are_sent_by_default(tmp_path, table):

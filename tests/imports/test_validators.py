@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
 from actito_admin.imports.mapping import Attribute, ColumnMapping, ImportTable, Target
 from actito_admin.imports.refdata import COUNTRY_CODES, LANGUAGE_CODES
 from actito_admin.imports.validation import (
+    _FINDERS,
     PATTERNS,
     check_mapping,
     regex_finder,
@@ -134,6 +136,33 @@ def test_the_batch_check_finds_exactly_the_values_the_one_by_one_check_finds():
         ]
         expected = [i for i, v in enumerate(values) if v in bad]
         assert finder(values) == expected, f"batch check disagrees on {values}"
+
+
+@pytest.mark.parametrize("kind", ["integer", "phone", "date"])
+def test_the_quick_looks_at_a_batch_agree_with_the_pattern(kind):
+    # Integers, phone numbers and dates are first looked at with a few string methods; only
+    # a batch they cannot vouch for goes through the pattern. They must never vouch wrongly.
+    rng = random.Random(kind)
+    one = re.compile(f"(?:{PATTERNS[kind]})?")
+    shapes = {
+        "integer": lambda: str(rng.randint(0, 10 ** rng.randint(1, 20))),
+        "phone": lambda: "+" + str(rng.randint(0, 10 ** rng.randint(5, 16))),
+        "date": lambda: (
+            f"{rng.randint(0, 9999):04d}-{rng.randint(0, 13):02d}-{rng.randint(0, 32):02d}"
+        ),
+    }
+    noise = "0123456789-+ /\n\u0663"  # \u0663: an Arabic-Indic digit, a \\d but not ASCII
+
+    def value() -> str:
+        if rng.random() < 0.9:
+            return shapes[kind]()
+        return "".join(rng.choice(noise) for _ in range(rng.choice([0, 1, 8, 10, 16])))
+
+    finder = _FINDERS[kind]
+    for _ in range(3000):
+        values = [value() for _ in range(rng.choice([1, 2, 3, 20]))]
+        expected = [i for i, v in enumerate(values) if one.fullmatch(v) is None]
+        assert finder(values) == expected, f"{kind}: batch check disagrees on {values}"
 
 
 # --- Mapping checks ---------------------------------------------------------------------------
