@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from actito_admin.actito.connection import get_governor
 from actito_admin.actito.models import Connection, ConnectionCheck
 from actito_admin.imports.models import ImportJob
 from actito_admin.scenarios.models import TriggerItem, TriggerRun
@@ -113,6 +115,32 @@ def test_a_running_connection_test_answers_304_while_unchanged(
     )
     done = client_as_admin.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
     assert done.status_code == 200 and "It works." in done.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_usage_panel_answers_304_while_unchanged_and_shows_a_new_call(
+    client_as_admin, admin_user, django_assert_max_num_queries
+):
+    # Production keeps the governor in Redis: the poll reads the user and the connection's
+    # limits. The embedded default counts calls, leases and today's imports in the database
+    # itself, three queries more.
+    limit = 3 if settings.REDIS_URL else 6
+    Connection.objects.create(name="default", calls_per_minute=6000, max_in_flight=5)
+    url = "/settings/usage/"
+    first = client_as_admin.get(url, **HTMX)
+    assert first.status_code == 200 and first["ETag"], "the first poll renders the usage"
+    with django_assert_max_num_queries(limit):
+        second = client_as_admin.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+    assert second.status_code == 304, "no call since the last poll, so nothing is rendered"
+    governor = get_governor()
+    lease = governor.acquire(lease_seconds=60)  # a call admitted and still in flight
+    try:
+        changed = client_as_admin.get(url, HTTP_IF_NONE_MATCH=first["ETag"], **HTMX)
+        usage = governor.usage()
+    finally:
+        governor.release(lease)
+    assert changed.status_code == 200, "a new call must show at the next poll"
+    assert f"{usage.in_flight}/5" in changed.content.decode(), changed.content.decode()
 
 
 @pytest.mark.django_db
