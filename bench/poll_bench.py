@@ -127,6 +127,51 @@ print(json.dumps({"cookie": settings.SESSION_COOKIE_NAME, "sessions": cookies, "
 """
 
 
+# Django's own cost of one unchanged poll, in-process (no HTTP server, no load generator): CPU
+# time and SQL queries per poll, over every status URL in turn.
+DJANGO_COST = r"""
+import json, sys, time
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+plan, polls = json.loads(sys.argv[1]), int(sys.argv[2])
+client = Client(HTTP_HX_REQUEST="true", SERVER_NAME="localhost")
+client.cookies[plan["cookie"]] = plan["sessions"][0]
+etags = {}
+for url in plan["urls"]:
+    answer = client.get(url)
+    assert answer.status_code == 200, (url, answer.status_code)
+    etags[url] = answer["ETag"]
+urls = [plan["urls"][n % len(plan["urls"])] for n in range(polls)]
+for url in urls[:50]:  # warm: compiled queries, caches, the process's permission cache
+    client.get(url, HTTP_IF_NONE_MATCH=etags[url])
+with CaptureQueriesContext(connection) as queries:
+    started = time.process_time()
+    for url in urls:
+        answer = client.get(url, HTTP_IF_NONE_MATCH=etags[url])
+        assert answer.status_code == 304, (url, answer.status_code)
+    cpu = time.process_time() - started
+print(json.dumps({"cpu_ms": 1000 * cpu / polls, "queries": len(queries) / polls}))
+"""
+
+
+def django_cost(plan: dict, polls: int) -> dict:
+    one = {"cookie": plan["cookie"], "sessions": plan["sessions"][:1], "urls": plan["urls"]}
+    out = subprocess.run(
+        [PY, "-c", DJANGO_COST, json.dumps(one), str(polls)],
+        cwd=ROOT,
+        env=stack_env(),
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise SystemExit(f"the in-process sample failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def seed(browsers: int, runs: int, imports: int) -> dict:
     env = stack_env()
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
@@ -278,11 +323,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--imports", type=int, default=50)
+    parser.add_argument("--django-polls", type=int, default=500, help="in-process cost sample")
     args = parser.parse_args()
     levels = [int(v) for v in args.browsers.split(",")]
 
     fresh_database()
     plan = seed(max(levels), args.runs, args.imports)
+    cost = django_cost(plan, args.django_polls)
     port = free_port()
     server = start_gunicorn(port, args.workers)
     rows = []
@@ -329,6 +376,10 @@ def main() -> None:
     meets = [r["browsers"] for r in rows if r["p95"] < 100 and r["errors"] == 0]
     print()
     print(f"Highest N with p95 < 100 ms and no error: {max(meets) if meets else 'none'}")
+    print(
+        f"Django alone, per unchanged poll (in-process, {args.django_polls} polls): "
+        f"{cost['cpu_ms']:.2f} ms of CPU, {cost['queries']:.1f} SQL queries"
+    )
 
 
 if __name__ == "__main__":
