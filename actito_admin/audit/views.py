@@ -81,8 +81,11 @@ def _join_stories(events: list[AuditEvent]) -> None:
             wanted.setdefault((end, event.target_type, event.target_id), []).append(event)
     if not wanted:
         return
+    # The target's type as well as its id, so that the (target_type, target_id, …) index
+    # answers: by action alone it read every start ever made (0.1 s at a million events).
     endings = AuditEvent.objects.filter(
         action__in=set(STORY_ENDS.values()),
+        target_type__in={target_type for _a, target_type, _id in wanted},
         target_id__in={target_id for _a, _t, target_id in wanted},
     ).values_list("action", "target_type", "target_id", "outcome")
     labels = dict(AuditEvent.Outcome.choices)
