@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/csv_bench.py                  # 1,000,000 and 2,000,000 rows
     .venv/bin/python bench/csv_bench.py --rows 200000    # quicker look
+    .venv/bin/python bench/csv_bench.py --benelux        # Windows-1252, values to convert
 
 Generates realistic CSVs in bench/out/ (gitignored; reused when present), then runs each stage in
 its own subprocess so that peak RSS (VmHWM) belongs to that stage alone:
@@ -61,11 +62,25 @@ def _ascii(name: str) -> str:
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
 
 
-def generate(path: Path, rows: int) -> None:
-    """A semicolon-separated UTF-8 file with BOM, as Excel writes it; ~130 bytes a row."""
+def _benelux(row: list[str]) -> list[str]:
+    """The same person as a Belgian marketer's Excel writes them: 26/05/1967, 0470 12 34 56,
+    Jan.Peeters12@example.be (every date, phone and e-mail needs converting)."""
+    date, phone = row[4], row[7]
+    if len(date) == 10 and date[4] == "-":
+        row[4] = f"{date[8:10]}/{date[5:7]}/{date[0:4]}"
+    if phone.startswith("+32") and len(phone) == 12:
+        row[7] = f"0{phone[3:6]} {phone[6:8]} {phone[8:10]} {phone[10:12]}"
+    row[1] = row[1].capitalize()
+    return row
+
+
+def generate(path: Path, rows: int, *, benelux: bool = False) -> None:
+    """A semicolon-separated UTF-8 file with BOM, as Excel writes it; ~130 bytes a row. With
+    `benelux`: Windows-1252, and dates, phone numbers and e-mail addresses as people write
+    them (the file ACTITO gets is the same)."""
     rng = random.Random(42)
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+    with open(tmp, "w", encoding=_encoding(path) if benelux else "utf-8-sig", newline="") as f:
         writer = csv.writer(f, delimiter=";")
         writer.writerow(HEADERS)
         batch = []
@@ -91,7 +106,7 @@ def generate(path: Path, rows: int) -> None:
                 row[column] = ("not-an-email", "31/12/1980", "0470 12 34 56")[
                     (1, 4, 7).index(column)
                 ]
-            batch.append(row)
+            batch.append(_benelux(row) if benelux else row)
             if len(batch) == 10000:
                 writer.writerows(batch)
                 batch.clear()
@@ -123,9 +138,13 @@ def _table():  # type: ignore[no-untyped-def]
     )
 
 
+def _encoding(path: Path) -> str:
+    return "cp1252" if path.name.startswith("benelux") else "utf-8-sig"
+
+
 def stage_baseline(path: Path, work: Path) -> dict[str, float]:
     rows = 0
-    with open(path, encoding="utf-8-sig", newline="", buffering=1 << 20) as f:
+    with open(path, encoding=_encoding(path), newline="", buffering=1 << 20) as f:
         for _row in csv.reader(f, delimiter=";"):
             rows += 1
     with open(path, "rb") as src, gzip.open(work / "baseline.csv.gz", "wb", compresslevel=6) as gz:
@@ -192,6 +211,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; best one counts")
     parser.add_argument("--stage", choices=["baseline", "pipeline", "two-pass"])
     parser.add_argument("--file", type=Path)
+    parser.add_argument("--benelux", action="store_true", help="dates, phones, e-mails to convert")
     parser.add_argument("--work", type=Path)
     args = parser.parse_args()
     if args.stage:
@@ -207,10 +227,10 @@ def main() -> None:
     )
     stages = ("baseline", "pipeline", "two-pass")
     for rows in args.rows:
-        path = OUT / f"people-{rows}.csv"
+        path = OUT / f"{'benelux' if args.benelux else 'people'}-{rows}.csv"
         if not path.exists():
             print(f"generating {path.name} …", file=sys.stderr)
-            generate(path, rows)
+            generate(path, rows, benelux=args.benelux)
         size_mb = path.stat().st_size / 2**20
         # Interleaved repeats, best of each: noise from other processes only ever adds time.
         runs: dict[str, list[dict[str, float]]] = {stage: [] for stage in stages}

@@ -10,14 +10,14 @@ into one piece of text per batch, so the per-row work stays in C.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from operator import itemgetter, ne
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .conversions import ValueFormat, resolve
+from .column_checks import Column, Issue, Originals, check_keys, check_values, settle_formats
 from .csvfile import (
     DEFAULT_LIMITS,
     CsvFormat,
@@ -28,15 +28,12 @@ from .csvfile import (
     line_breaks,
     open_csv,
 )
-from .mapping import ColumnMapping, ImportMode, ImportTable, Target
+from .mapping import ColumnMapping, ImportMode, ImportTable
 from .report import ColumnReport, RowError, ValidationReport
 from .validation import (
     MODES_NEEDING_KEY,
     MappingProblem,
-    Rule,
     check_mapping,
-    rules_for,
-    value_kind,
 )
 from .writers import (
     ACTITO_ENCODINGS,
@@ -49,8 +46,6 @@ from .writers import (
 # Small enough that a batch (under a megabyte for a 12-column file) stays in the processor's
 # cache from parsing to writing: 4,096 rows made the whole pass about 15 % slower.
 BATCH_ROWS = 1024
-FORMAT_SAMPLES = 500  # values per column that a recognised format ("auto") is decided on
-EXAMPLES_PER_PROBLEM = 3
 
 
 @dataclass(frozen=True)
@@ -144,27 +139,11 @@ def prepare_import(
 # --- The pass -------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Column:
-    index: int
-    header: str
-    target: Target
-    chosen_format: str
-    ignore_invalid: bool
-    checked: bool  # False: the value is carried, not read (a deletion reads only the key)
-    report: ColumnReport
-    rules: list[Rule] = field(default_factory=list)
-    value_format: ValueFormat | None = None
-
-
 def _projector(indices: list[int]) -> Callable[[list[str]], Sequence[str]]:
     if len(indices) == 1:
         only = indices[0]
         return lambda row: (row[only],)
     return itemgetter(*indices)
-
-
-Issue = tuple[str, str, str | None, str | None, bool]  # rule code, message, column, value, blocking
 
 
 def _run(
@@ -234,10 +213,10 @@ def _run(
 
 def _plan_checks(
     headers: list[str], table: ImportTable, mapping: Sequence[ColumnMapping], mode: ImportMode
-) -> tuple[list[_Column], list[int]]:
+) -> tuple[list[Column], list[int]]:
     """The columns to check with their rules, and where the key columns are (when the mode
     needs a key)."""
-    columns: list[_Column] = []
+    columns: list[Column] = []
     key_indices: list[int] = []
     for column in mapping:
         target = table.target(column.target)
@@ -248,7 +227,7 @@ def _plan_checks(
         if is_key:
             key_indices.append(index)
         columns.append(
-            _Column(
+            Column(
                 index,
                 column.header,
                 target,
@@ -261,36 +240,8 @@ def _plan_checks(
     return columns, key_indices if mode in MODES_NEEDING_KEY else []
 
 
-def _settle_formats(columns: list[_Column], rows: list[list[str]], mode: ImportMode) -> None:
-    """Decide each column's format from the first batch's values, then its rules (whose
-    messages name the format). Both passes over a file (check, prepare) decide alike."""
-    for column in columns:
-        if not column.checked:
-            continue
-        i = column.index
-        samples: list[str] = []
-        for row in rows:
-            if i < len(row) and row[i]:
-                samples.append(row[i])
-                if len(samples) == FORMAT_SAMPLES:
-                    break
-        kind = value_kind(column.target)
-        value_format = resolve(kind, column.chosen_format, samples)
-        read_as = str(value_format.label) if value_format.convert is not None else ""
-        column.rules = rules_for(
-            column.target, mode=mode, ignore_invalid=column.ignore_invalid, read_as=read_as
-        )
-        # Converting relies on the column's format rule (first, when there is one): a
-        # multi-valued field has none, and its values go as they are.
-        if read_as and column.rules and column.rules[0].code == f"INVALID_{kind.upper()}":
-            column.value_format = value_format
-            column.report.read_as = read_as
-            column.report.format_key = value_format.key
-            column.report.note = str(value_format.note)
-
-
 def _open_output(
-    output: tuple[Path, OutputOptions], headers: list[str], columns: list[_Column], limits: Limits
+    output: tuple[Path, OutputOptions], headers: list[str], columns: list[Column], limits: Limits
 ) -> tuple[ActitoFileWriter, Callable[[list[str]], Sequence[str]] | None]:
     """The file ACTITO gets, and how to cut a row down to its columns (None: keep them all)."""
     output_path, options = output
@@ -306,7 +257,7 @@ def _scan(
     reader: CsvReader,
     report: ValidationReport,
     *,
-    columns: list[_Column],
+    columns: list[Column],
     key_indices: list[int],
     width: int,
     mode: ImportMode,
@@ -329,7 +280,7 @@ def _scan(
         end_line = reader.line_num
         rows, starts = _locate_rows(batch, line, end_line, report)
         if not settled and rows:
-            _settle_formats(columns, rows, mode)
+            settle_formats(columns, rows, mode)
             settled = True
         first_row = report.rows_read + 1
         report.rows_read += len(rows)
@@ -338,10 +289,11 @@ def _scan(
         shaped, shaped_at = _check_shape(rows, width, issues)
         # Ragged rows cannot be cut down to the output's columns: they are left out later.
         joined = _Lines(writer, rows, project) if writer and shaped_at is None else None
-        values = _check_values(
-            columns, shaped, shaped_at, issues, joined.longest if joined else None
+        originals: Originals = {}
+        values = check_values(
+            columns, shaped, shaped_at, issues, originals, joined.longest if joined else None
         )
-        _check_keys(key_indices, values, shaped, shaped_at, issues)
+        check_keys(key_indices, values, shaped, shaped_at, issues)
         invalid = _report_issues(
             issues,
             report,
@@ -351,6 +303,7 @@ def _scan(
             first_row=first_row,
             errors=errors,
             max_reported=max_reported,
+            originals=originals,
         )
 
         if writer is not None:
@@ -450,114 +403,6 @@ def _check_shape(
     return shaped, shaped_at
 
 
-def _check_values(
-    columns: list[_Column],
-    shaped: list[list[str]],
-    shaped_at: list[int] | None,
-    issues: dict[int, list[Issue]],
-    longest: Callable[[], int] | None = None,
-) -> dict[int, Sequence[str]]:
-    """Each column of the batch is converted to ACTITO's format (in the rows themselves, so
-    that what is written is what was checked), then each rule runs over it at once (see
-    validation.py). `longest()`, when given, is called between the two: the length of the
-    batch's longest row, which no value can exceed. Returns the checked columns' values as
-    converted, by the column's position in the row."""
-    if not shaped or not any(column.rules for column in columns):
-        return {}
-    # One transposition in C gives every column at once (cheaper than a pass per column).
-    by_column = list(zip(*shaped, strict=True))
-    converted = [
-        (column, *_convert(column, by_column[column.index], shaped))
-        for column in columns
-        if column.rules
-    ]
-    bound = longest() if longest is not None else None
-    for column, values, known in converted:
-        for rule in column.rules:
-            if bound is not None and rule.limit is not None and bound <= rule.limit:
-                continue
-            invalid = known if rule is column.rules[0] and known is not None else None
-            if invalid is None:
-                invalid = rule.find_invalid(values)
-            for j in invalid:
-                i = shaped_at[j] if shaped_at is not None else j
-                _note_issue(column, rule, values[j], issues.setdefault(i, []))
-    return {column.index: values for column, values, _known in converted}
-
-
-def _convert(
-    column: _Column, values: Sequence[str], shaped: list[list[str]]
-) -> tuple[Sequence[str], list[int] | None]:
-    """Convert the column's values (in the rows too); returns the values as converted, and
-    where its format rule still fails when that is already known (else None).
-
-    Most formats only touch values that are not yet in ACTITO's format: the format rule finds
-    them at C speed, so a column already written the ACTITO way costs one check, as before.
-    """
-    value_format = column.value_format
-    if value_format is None or value_format.convert is None:
-        return values, None
-    index = column.index
-    if not value_format.every_value:
-        rule = column.rules[0]
-        positions = rule.find_invalid(values)
-        if not positions:
-            return values, positions
-        mutable = list(values)
-        fixed = value_format.convert([mutable[j] for j in positions])
-        for j, value in zip(positions, fixed, strict=True):
-            if value != mutable[j]:
-                mutable[j] = shaped[j][index] = value
-                column.report.converted += 1
-        return mutable, [positions[k] for k in rule.find_invalid(fixed)]
-    converted = value_format.convert(list(values))
-    if changed := sum(map(ne, values, converted)):
-        column.report.converted += changed
-        for row, value in zip(shaped, converted, strict=True):
-            row[index] = value
-        return converted, None
-    return values, None
-
-
-def _note_issue(column: _Column, rule: Rule, value: str, row_issues: list[Issue]) -> None:
-    described = rule.describe(value)
-    message = _("Column “%(column)s”: %(problem)s") % {
-        "column": column.header,
-        "problem": described,
-    }
-    row_issues.append((rule.code, message, column.header, value, rule.blocking))
-    report = column.report
-    report.problems[rule.code] += 1
-    report.messages.setdefault(rule.code, described)
-    examples = report.examples.setdefault(rule.code, [])
-    if len(examples) < EXAMPLES_PER_PROBLEM and value not in examples:
-        examples.append(value)
-
-
-def _check_keys(
-    key_indices: list[int],
-    values: dict[int, Sequence[str]],
-    shaped: list[list[str]],
-    shaped_at: list[int] | None,
-    issues: dict[int, list[Issue]],
-) -> None:
-    """A row needs a value in at least one key column when the mode matches profiles."""
-    if not key_indices or not shaped:
-        return
-    key_values = [
-        values[i] if i in values else list(map(itemgetter(i), shaped)) for i in key_indices
-    ]
-    if not all("" in column for column in key_values):
-        return  # some key column is full: every row has a key
-    message = _(
-        "No value in the key column, so ACTITO cannot tell which profile this row is about."
-    )
-    for j, keys in enumerate(zip(*key_values, strict=True)):
-        if not any(keys):
-            i = shaped_at[j] if shaped_at is not None else j
-            issues.setdefault(i, []).append(("MISSING_KEY_VALUE", message, None, None, True))
-
-
 def _report_issues(
     issues: dict[int, list[Issue]],
     report: ValidationReport,
@@ -568,6 +413,7 @@ def _report_issues(
     first_row: int,
     errors: ErrorFileWriter | None,
     max_reported: int,
+    originals: Originals,
 ) -> set[int]:
     """Count every issue, list the first ones, write invalid rows to the error file; returns
     the positions of the invalid rows. A row starts at `starts[i]`, or at `first_line + i` when
@@ -586,7 +432,8 @@ def _report_issues(
         if blocking:
             invalid.add(i)
             if errors is not None:
-                errors.write(row_line, [x[1] for x in blocking], rows[i])
+                row = rows[i]
+                errors.write(row_line, [x[1] for x in blocking], originals.get(id(row), row))
         else:
             report.rows_with_warnings += 1
     report.rows_invalid += len(invalid)

@@ -60,6 +60,7 @@ def _case_variants(words: set[str] | frozenset[str]) -> frozenset[str]:
 
 
 _SMALL = 32  # below this many values, checking one by one is cheaper than splitting further
+_MANY_BAD = 16  # bad values in one batch after which the rest is checked one by one
 
 
 def _narrow(
@@ -112,6 +113,11 @@ def regex_finder(pattern: str, all_fit: Callable[[Sequence[str]], bool] | None =
             if position == 0:
                 return bad
             index += 1
+            if len(bad) == _MANY_BAD:
+                # A column in another format (dates written 26/05/1967): restarting after each
+                # value costs more than looking at the rest one by one.
+                rest = range(index, len(values))
+                return bad + [i for i in rest if one.fullmatch(values[i]) is None]
 
     return find_invalid
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 
 from actito_admin.imports.conversions import AS_IS, AUTO, resolve
@@ -171,6 +174,35 @@ def test_an_e_mail_address_is_cleaned_the_same_in_any_batch():
     assert converted("email", ["ann@x.be\u00a0", "Bob@X.be"]) == ["ann@x.be", "bob@x.be"]
     assert converted("email", ["ann@x.be\t"]) == ["ann@x.be"]
     assert converted("email", clean) == clean
+
+
+@pytest.mark.parametrize("region", ["BE", "FR", "NL", "DE", "LU"])
+def test_national_numbers_become_what_phonenumbers_makes_of_them(region):
+    # Numbers written 0470 12 34 56 skip phonenumbers' parse (its metadata says how); anything
+    # else still goes through it. Both roads must give the same answer for any input.
+    rng = random.Random(region)
+    convert = resolve("phone", f"phone:{region}", []).convert
+    assert convert is not None
+
+    def by_phonenumbers(value: str) -> str:
+        text = value.strip()
+        text = "+" + text[2:] if text.startswith("00") else text
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return value
+        if not phonenumbers.is_possible_number(number):
+            return value
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def written() -> str:
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 16)))
+        digits = "0" + digits if rng.random() < 0.7 else digits
+        return "".join(c + (rng.choice(" ./-()") if rng.random() < 0.25 else "") for c in digits)
+
+    values = [written() for _ in range(5000)] + ["0470 12 34 56", "01 42 68 53 00", "0381"]
+    expected = [by_phonenumbers(v) if not v.startswith("+") else v for v in values]
+    assert convert(values) == expected
 
 
 def test_as_they_are_sends_the_values_unchanged():

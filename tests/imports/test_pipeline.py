@@ -104,6 +104,21 @@ def test_the_error_csv_has_line_messages_and_the_original_columns(tmp_path, tabl
     assert "valid e-mail" in rows[1][1] and "“ZZ” is not a two-letter" in rows[1][1], rows[1][1]
 
 
+def test_the_error_csv_shows_the_row_as_uploaded_not_as_converted(tmp_path, table):
+    # The date and the e-mail case are converted for ACTITO; the marketer fixes their own file.
+    text = "E-mail;Nom;Naissance\nAnn@X.be;Peeters;26/05/1967\nnot-an-email;Maes;03/04/1975\n"
+    mapping = [*MAPPING[:2], ColumnMapping("Naissance", "birthDate")]
+    error_csv = tmp_path / "errors.csv"
+    result = prepare(
+        write_text(tmp_path, "b.csv", text), table, tmp_path, mapping, error_csv_path=error_csv
+    )
+    rows = list(csv.reader(io.StringIO(error_csv.read_text("utf-8-sig")), delimiter=";"))
+    assert rows[1][2:] == ["not-an-email", "Maes", "03/04/1975"], rows[1]
+    assert gunzip(result.file.path).decode() == (
+        "E-mail,Nom,Naissance\r\nann@x.be,Peeters,1967-05-26\r\n"
+    ), "ACTITO still gets the converted values"
+
+
 def test_no_error_csv_is_left_when_every_row_is_valid(tmp_path, table):
     path = write_text(tmp_path, "ok.csv", "E-mail;Nom;Pays\nann@x.be;Peeters;BE\n")
     report = validate(path, table, error_csv_path=tmp_path / "errors.csv")

@@ -138,6 +138,14 @@ def test_the_batch_check_finds_exactly_the_values_the_one_by_one_check_finds():
         assert finder(values) == expected, f"batch check disagrees on {values}"
 
 
+def test_a_column_in_another_format_is_found_value_by_value():
+    # Dates written 26/05/1967: every value fails, the check stops restarting and reads on.
+    finder = regex_finder(PATTERNS["date"])
+    values = ["26/05/1967"] * 40 + ["1967-05-26", "", "31/12/1999"] * 20
+    expected = [i for i, v in enumerate(values) if v not in ("1967-05-26", "")]
+    assert finder(values) == expected
+
+
 @pytest.mark.parametrize("kind", ["integer", "phone", "date"])
 def test_the_quick_looks_at_a_batch_agree_with_the_pattern(kind):
     # Integers, phone numbers and dates are first looked at with a few string methods; only
