@@ -184,16 +184,15 @@ class ActitoFileWriter:
         )
         self._thread = _CompressingThread(self._gzip)  # type: ignore[arg-type]
         self._plain = _CountingSink(self._thread)  # type: ignore[arg-type]
-        self._text = io.TextIOWrapper(  # type: ignore[type-var]
-            self._plain,
-            encoding=ACTITO_ENCODINGS[options.encoding],
-            newline="",
-        )
         self._codec = ACTITO_ENCODINGS[options.encoding]
+        self._text = io.TextIOWrapper(  # type: ignore[type-var]
+            self._plain, encoding=self._codec, newline=""
+        )
         # Neither encoding makes a character's bytes out of other characters, so counting them
-        # in the bytes counts the characters.
-        self._separator = options.separator.encode(self._codec)
-        self._enclosing = options.enclosing.encode(self._codec)
+        # in the bytes counts the characters. A separator the encoding cannot hold ("€" in
+        # ISO-8859-1) makes every line fail to encode, which says so as CANNOT_ENCODE.
+        self._separator = options.separator.encode(self._codec, errors="replace")
+        self._enclosing = options.enclosing.encode(self._codec, errors="replace")
         self._writer = csv.writer(
             self._text,
             delimiter=options.separator,
@@ -202,7 +201,11 @@ class ActitoFileWriter:
         )
         self.headers = headers
         self.rows = 0
-        self.write_rows([headers], first_line=1)
+        try:
+            self.write_rows([headers], first_line=1)
+        except BaseException:
+            self.abort()  # the caller has no writer to abort yet
+            raise
         self.rows = 0
 
     def _too_large(self) -> FileProblem:
@@ -261,11 +264,10 @@ class ActitoFileWriter:
         return None
 
     def _cannot_encode(self, rows: Sequence[Sequence[str]], first_line: int) -> FileProblem:
-        codec = ACTITO_ENCODINGS[self.options.encoding]
         for offset, row in enumerate(rows):
             for value in row:
                 try:
-                    value.encode(codec)
+                    value.encode(self._codec)
                 except UnicodeEncodeError as exc:
                     values = {
                         "char": value[exc.start : exc.end],

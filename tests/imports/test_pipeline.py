@@ -279,6 +279,15 @@ def test_a_value_lengthened_by_its_conversion_is_checked_against_the_limit(tmp_p
     assert gunzip(result.file.path) == b"GSM\r\n+3247012345\r\n"
 
 
+def test_a_separator_iso_8859_1_cannot_hold_fails_clearly(tmp_path, table):
+    path = write_text(tmp_path, "u.csv", "E-mail,Nom,Pays\r\nann@x.be,Peeters,BE\r\n")
+    with pytest.raises(FileProblem) as caught:
+        options = OutputOptions(encoding="ISO-8859-1", separator="€")
+        prepare(path, table, tmp_path, options=options)
+    assert caught.value.code == "CANNOT_ENCODE", caught.value
+    assert list(tmp_path.glob("customers*")) == [], "a partial output was left behind"
+
+
 def test_only_mapped_columns_are_sent_by_default(tmp_path, table):
     path = write_text(tmp_path, "a.csv", AWKWARD)
     prepared = prepare(path, table, tmp_path).file
