@@ -27,6 +27,7 @@ import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
 from .refdata import COUNTRY_CODES, LANGUAGE_CODES
+from .validation import PATTERNS
 
 Converter = Callable[[list[str]], list[str]]
 
@@ -250,7 +251,7 @@ def _number_format(kind: str, chosen: str, samples: Sequence[str]) -> ValueForma
 
 # --- Phone numbers -------------------------------------------------------------------------------
 
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_E164 = re.compile(PATTERNS["phone"])  # what the column's check accepts
 
 
 _NUMBER_PUNCTUATION = re.compile(r"[ .()/-]")
